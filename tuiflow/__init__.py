@@ -1,0 +1,3 @@
+"""tuiflow: a terminal explorer for MLflow tracking stores."""
+
+__version__ = "0.1.0"
