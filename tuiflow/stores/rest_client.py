@@ -1,0 +1,286 @@
+"""HTTP layer of the REST store: one httpx.Client, MLflow's auth/TLS env vars, errors.
+
+Everything a person might read (display URL, messages, hints) is free of credentials:
+the userinfo is stripped from the base URL before any request is built, and every
+message goes through `mask_password` in case a server echoes a URL back.
+
+Reads are retried briefly on connection errors and gateway statuses (a restarting
+server or proxy); writes never are, because a write that timed out may have landed.
+"""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import json
+import os
+import ssl
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import httpx
+
+from tuiflow.errors import InvalidArgumentError, NotFoundError, QueryError, StoreError
+from tuiflow.locate import mask_password
+
+API_PREFIX = "/api/2.0"
+CONNECT_TIMEOUT_S = 5.0
+DEFAULT_TIMEOUT_S = 30.0
+RETRIES = 3
+BACKOFF_S = 0.2
+RETRY_STATUSES = frozenset({502, 503, 504})
+AUTH_HINT = (
+    "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (basic auth) "
+    "or MLFLOW_TRACKING_TOKEN (bearer token)"
+)
+TLS_HINT = (
+    "set MLFLOW_TRACKING_SERVER_CERT_PATH to the server's CA bundle, "
+    "or MLFLOW_TRACKING_INSECURE_TLS=true to skip verification"
+)
+_QUERY_ERROR_CODES = frozenset({"INVALID_PARAMETER_VALUE", "BAD_REQUEST"})
+_TRUE = frozenset({"true", "1", "yes", "on"})
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value else None
+
+
+def _env_flag(name: str) -> bool:
+    return (os.environ.get(name) or "").strip().lower() in _TRUE
+
+
+def _credentials_file() -> tuple[str | None, str | None]:
+    """MLflow also reads `[mlflow]` username/password from ~/.mlflow/credentials."""
+    path = Path(os.path.expanduser("~/.mlflow/credentials"))
+    if not path.is_file():
+        return None, None
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(path)
+    except (OSError, configparser.Error):
+        return None, None
+    if "mlflow" not in parser:
+        return None, None
+    section = parser["mlflow"]
+    return section.get("mlflow_tracking_username"), section.get("mlflow_tracking_password")
+
+
+def split_userinfo(url: str) -> tuple[str, str, str | None, str | None]:
+    """Return (base URL without userinfo, display URL, username, password)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise StoreError(
+            f"{mask_password(url)}: not an http(s) URL of a tracking server",
+            "use http://host:port or https://host",
+        )
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    base = urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), "", ""))
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if username and password is not None:
+        shown = f"{parts.username}:***@{netloc}"
+    elif username:
+        shown = f"***@{netloc}"  # a lone userinfo is often a token (https://TOKEN@host)
+    else:
+        shown = netloc
+    display = urlunsplit((parts.scheme.lower(), shown, parts.path.rstrip("/"), "", ""))
+    return base, display, username, password
+
+
+def _authorization(username: str | None, password: str | None) -> str | None:
+    """MLflow's precedence: URL userinfo (requests applies it last), env basic, env token."""
+    if username is not None:
+        raw = f"{username}:{password or ''}".encode()
+        return "Basic " + base64.b64encode(raw).decode()
+    env_user, env_password = _env("MLFLOW_TRACKING_USERNAME"), _env("MLFLOW_TRACKING_PASSWORD")
+    file_user, file_password = _credentials_file()
+    user, secret = env_user or file_user, env_password or file_password
+    if user and secret:
+        return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+    token = _env("MLFLOW_TRACKING_TOKEN")
+    return f"Bearer {token}" if token else None
+
+
+def _verify() -> ssl.SSLContext | bool:
+    insecure = _env_flag("MLFLOW_TRACKING_INSECURE_TLS")
+    server_cert = _env("MLFLOW_TRACKING_SERVER_CERT_PATH")
+    client_cert = _env("MLFLOW_TRACKING_CLIENT_CERT_PATH")
+    if insecure and server_cert:
+        raise StoreError(
+            "MLFLOW_TRACKING_INSECURE_TLS and MLFLOW_TRACKING_SERVER_CERT_PATH are both set",
+            "unset one of them",
+        )
+    if not (server_cert or client_cert):
+        return not insecure
+    try:
+        if server_cert:
+            context = ssl.create_default_context(cafile=server_cert)
+        else:
+            import certifi  # httpx's own dependency and default CA bundle
+
+            context = ssl.create_default_context(cafile=certifi.where())
+        if insecure:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if client_cert:
+            context.load_cert_chain(client_cert)
+    except (OSError, ssl.SSLError) as exc:
+        raise StoreError(f"cannot load TLS certificate: {exc}", TLS_HINT) from None
+    return context
+
+
+def _timeout() -> httpx.Timeout:
+    raw = _env("MLFLOW_HTTP_REQUEST_TIMEOUT")
+    try:
+        total = float(raw) if raw else DEFAULT_TIMEOUT_S
+    except ValueError:
+        total = DEFAULT_TIMEOUT_S
+    return httpx.Timeout(total, connect=min(CONNECT_TIMEOUT_S, total))
+
+
+class RestClient:
+    """JSON-over-HTTP calls to an MLflow tracking server's `/api/2.0` endpoints."""
+
+    def __init__(self, url: str, *, retries: int = RETRIES, backoff_s: float = BACKOFF_S):
+        self.base_url, self.display_url, username, password = split_userinfo(url)
+        headers = {"Accept": "application/json", "User-Agent": "tuiflow"}
+        auth = _authorization(username, password)
+        if auth:
+            headers["Authorization"] = auth
+        self._retries = retries
+        self._backoff_s = backoff_s
+        self._http = httpx.Client(headers=headers, verify=_verify(), timeout=_timeout())
+
+    def close(self) -> None:
+        self._http.close()
+
+    def get(
+        self, endpoint: str, params: Mapping[str, Any] | None = None, *, query: bool = False
+    ) -> dict[str, Any]:
+        return self.call("GET", endpoint, params=params, query=query)
+
+    def call(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
+        query: bool = False,
+    ) -> dict[str, Any]:
+        """One RPC. `idempotent` (default: GET only) allows retries; `query` marks a search,
+        whose INVALID_PARAMETER_VALUE errors become QueryError."""
+        if idempotent is None:
+            idempotent = method == "GET"
+        url = f"{self.base_url}{API_PREFIX}{endpoint}"
+        clean = _clean_params(params) if params else None
+        attempts = 1 + (self._retries if idempotent else 0)
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = self._http.request(method, url, params=clean, json=body)
+            except httpx.TransportError as exc:
+                if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) and not last:
+                    self._sleep(attempt)
+                    continue
+                raise self._transport_error(exc) from None
+            if response.status_code in RETRY_STATUSES and not last:
+                self._sleep(attempt)
+                continue
+            return self._decode(response, query=query)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _sleep(self, attempt: int) -> None:
+        time.sleep(self._backoff_s * (2**attempt))
+
+    def _transport_error(self, exc: httpx.TransportError) -> StoreError:
+        where = self.display_url
+        text = mask_password(str(exc)) or type(exc).__name__
+        lowered = text.lower()
+        if isinstance(exc, httpx.TimeoutException):
+            kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
+            return StoreError(f"cannot reach {where}: {kind} timed out")
+        if isinstance(exc, httpx.ConnectError):
+            if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
+                return StoreError(f"cannot reach {where}: TLS error: {_one_line(text)}", TLS_HINT)
+            if "refused" in lowered:
+                return StoreError(f"cannot reach {where}: connection refused")
+            if "name or service" in lowered or "nodename" in lowered or "resolution" in lowered:
+                return StoreError(f"cannot reach {where}: unknown host")
+            return StoreError(f"cannot reach {where}: {_one_line(text)}")
+        return StoreError(f"lost connection to {where}: {_one_line(text)}")
+
+    def _decode(self, response: httpx.Response, *, query: bool) -> dict[str, Any]:
+        status = response.status_code
+        payload = _json_object(response)
+        if status == 200:
+            if payload is None:
+                if not response.content.strip():
+                    return {}
+                raise self._not_mlflow(response)
+            return payload
+        if payload is not None and "error_code" in payload:
+            return self._raise_api_error(status, payload, query=query)
+        if status in (401, 403):
+            raise self._auth_error(response)
+        raise self._not_mlflow(response)
+
+    def _raise_api_error(self, status: int, payload: dict[str, Any], *, query: bool):
+        code = str(payload.get("error_code"))
+        message = _one_line(mask_password(str(payload.get("message") or code)))
+        if code == "RESOURCE_DOES_NOT_EXIST":
+            raise NotFoundError(message)
+        if status in (401, 403) or code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+            raise StoreError(f"authentication failed at {self.display_url}: {message}", AUTH_HINT)
+        if code in _QUERY_ERROR_CODES:
+            raise QueryError(message) if query else InvalidArgumentError(message)
+        raise StoreError(f"{self.display_url} answered {code} (HTTP {status}): {message}")
+
+    def _auth_error(self, response: httpx.Response) -> StoreError:
+        if "invalid host header" in response.text.lower():
+            return StoreError(
+                f"{self.display_url} refused the Host header (HTTP 403)",
+                "start the server with --allowed-hosts including this host name",
+            )
+        reason = "not authenticated" if response.status_code == 401 else "permission denied"
+        return StoreError(
+            f"authentication failed at {self.display_url}: {reason} (HTTP {response.status_code})",
+            AUTH_HINT,
+        )
+
+    def _not_mlflow(self, response: httpx.Response) -> StoreError:
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        return StoreError(
+            f"{self.display_url} did not answer like an MLflow tracking server "
+            f"(HTTP {response.status_code}, {kind})",
+            "check the URL: it should be the server root, e.g. http://127.0.0.1:5000",
+        )
+
+
+def _clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop unset values and spell bools the way MLflow's GET parser wants them."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None or (isinstance(value, list | tuple) and not value):
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        out[key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
