@@ -1,0 +1,1 @@
+"""The terminal explorer (Textual). Imported only when `tuiflow [STORE]` opens it."""

@@ -1,0 +1,87 @@
+"""The main screen: experiments on the left, runs on the right, status and keys below."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from tuiflow.textsafe import inert
+from tuiflow.ui import keys
+from tuiflow.ui.messages import (
+    ExperimentsChosen,
+    ExperimentsLoaded,
+    LoadFailed,
+    RunChosen,
+    RunsStatus,
+)
+from tuiflow.ui.widgets.experiments_pane import ExperimentsPane, ExperimentsTable
+from tuiflow.ui.widgets.runs_pane import RunsPane
+from tuiflow.ui.widgets.runs_table import RunsTable
+from tuiflow.ui.widgets.status_bar import StatusBar
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = keys.MAIN
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        with Horizontal(id="panes"):
+            yield ExperimentsPane()
+            yield RunsPane(app.filter_history)  # type: ignore[attr-defined]
+        yield StatusBar(app.store.display_uri, app.read_only)  # type: ignore[attr-defined]
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ExperimentsTable).focus()
+        self.query_one(StatusBar).set_experiments_loading(True)
+
+    # -- messages from the panes ---------------------------------------------------------
+
+    def on_experiments_loaded(self, message: ExperimentsLoaded) -> None:
+        self.query_one(StatusBar).set_experiments_loading(False)
+
+    def on_experiments_chosen(self, message: ExperimentsChosen) -> None:
+        self.query_one(RunsPane).show(message.experiments)
+        if message.focus_runs:
+            self.query_one(RunsTable).focus()
+
+    def on_runs_status(self, message: RunsStatus) -> None:
+        self.query_one(StatusBar).set_runs(message)
+
+    def on_run_chosen(self, message: RunChosen) -> None:
+        from tuiflow.ui.screens.run_detail import RunDetailScreen
+
+        self.app.push_screen(RunDetailScreen(message.run))
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        if message.what == "experiments":
+            self.query_one(StatusBar).set_experiments_loading(False)
+        self.notify(
+            inert(str(message.error), single_line=True),
+            title=f"Could not load {message.what}",
+            severity="error",
+            markup=False,
+        )
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter-input", Input).focus()
+
+    def action_refresh(self) -> None:
+        self.query_one(StatusBar).set_experiments_loading(True)
+        self.query_one(ExperimentsPane).reload()
+        self.query_one(RunsPane).reload(forget_totals=True)
+
+    def action_cycle_view(self) -> None:
+        self.query_one(StatusBar).set_experiments_loading(True)
+        self.query_one(ExperimentsPane).cycle_view()
+
+    def action_switch_pane(self) -> None:
+        experiments = self.query_one(ExperimentsTable)
+        if experiments.has_focus:
+            self.query_one(RunsTable).focus()
+        else:
+            experiments.focus()

@@ -1,0 +1,1 @@
+"""Widgets of the explorer; each styles itself in DEFAULT_CSS."""

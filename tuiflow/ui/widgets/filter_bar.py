@@ -1,0 +1,134 @@
+"""The filter bar: MLflow filter syntax, checked as you type, applied on Enter.
+
+A bad filter shows the parser's message with a caret under the offending token and is
+never sent to the store. Up/Down walk the filter history; Esc clears the filter.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Static
+
+from tuiflow.errors import QueryError
+from tuiflow.query.parser import parse_run_filter
+from tuiflow.textsafe import inert
+from tuiflow.ui import keys
+from tuiflow.ui.history import FilterHistory
+from tuiflow.ui.messages import FilterApplied
+
+PLACEHOLDER = "metrics.eval_acc > 0.9 and params.C = '1.0'"
+
+
+def check(text: str) -> QueryError | None:
+    """The QueryError a filter would raise, or None when MLflow would accept it."""
+    try:
+        parse_run_filter(text)
+    except QueryError as exc:
+        return exc
+    return None
+
+
+class FilterBar(Vertical):
+    BINDINGS = keys.FILTER
+
+    DEFAULT_CSS = """
+    FilterBar {
+        height: auto;
+    }
+    FilterBar > Horizontal {
+        height: 1;
+    }
+    FilterBar Label {
+        width: auto;
+        color: $text-muted;
+        padding: 0 0 0 1;
+    }
+    FilterBar Input {
+        border: none;
+        height: 1;
+        padding: 0 1;
+        width: 1fr;
+        background: $boost;
+    }
+    FilterBar Input:focus {
+        border: none;
+        background: $surface-lighten-1;
+    }
+    FilterBar #filter-error {
+        height: auto;
+        color: $error;
+        display: none;
+    }
+    FilterBar.-invalid #filter-error {
+        display: block;
+    }
+    """
+
+    def __init__(self, history: FilterHistory) -> None:
+        super().__init__(id="filter-bar")
+        self.history = history
+        self.applied = ""
+        self.error: QueryError | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label("filter")
+            yield Input(placeholder=PLACEHOLDER, id="filter-input", select_on_focus=False)
+        yield Static(id="filter-error")
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#filter-input", Input)
+
+    @on(Input.Changed, "#filter-input")
+    def _on_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.show_error(check(event.value))
+
+    @on(Input.Submitted, "#filter-input")
+    def _on_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        error = check(text)
+        self.show_error(error)
+        if error is not None:
+            self.app.bell()
+            return
+        self.history.add(text)
+        self.applied = text
+        self.post_message(FilterApplied(text))
+
+    def action_clear(self) -> None:
+        self.input.value = ""
+        self.show_error(None)
+        self.history.reset()
+        self.applied = ""
+        # Posted even when no filter was applied: the pane moves focus back to the table.
+        self.post_message(FilterApplied(""))
+
+    def action_history(self, direction: int) -> None:
+        text = self.history.previous() if direction < 0 else self.history.next()
+        if text is not None:
+            self.input.value = text
+            self.input.cursor_position = len(text)
+
+    def show_error(self, error: QueryError | None) -> None:
+        """Show `error` under the input, with a caret at its offset; None hides it."""
+        self.error = error
+        self.set_class(error is not None, "-invalid")
+        if error is None:
+            self.query_one("#filter-error", Static).update("")
+            return
+        message = Text(inert(error.message, single_line=True))
+        if error.offset is None:
+            self.query_one("#filter-error", Static).update(message)
+            return
+        inp = self.input
+        # Column of the offending character: where the input's text starts, minus how far
+        # the input has scrolled horizontally.
+        column = inp.content_region.x - self.region.x + error.offset - inp.scroll_offset.x
+        caret = Text(" " * max(column, 0) + "^", style="bold")
+        self.query_one("#filter-error", Static).update(Text("\n").join([caret, message]))

@@ -1,0 +1,267 @@
+"""Right pane: the filter bar over the runs table, and the workers that fill it.
+
+Runs arrive a page at a time (`search_runs` with `max_results`/`page_token`); the next
+page is fetched when the cursor reaches the last loaded row. Filter and sort are pushed
+down to the store. Each request carries a generation number so the answer to a request
+that a newer one replaced is dropped even if its thread finished anyway.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
+
+from tuiflow.entities import Experiment, Run
+from tuiflow.errors import QueryError
+from tuiflow.ui.columns import order_clause
+from tuiflow.ui.history import FilterHistory
+from tuiflow.ui.messages import (
+    FilterApplied,
+    LoadFailed,
+    RunChosen,
+    RunsCounted,
+    RunsLoaded,
+    RunsStatus,
+)
+from tuiflow.ui.widgets.filter_bar import FilterBar
+from tuiflow.ui.widgets.runs_table import RunsTable, SortRequested
+
+COUNT_PAGE_SIZE = 1000
+COUNT_CAP = 50_000  # stop counting the unfiltered total past this many runs
+
+
+class RunsPane(Vertical):
+    page_size = 500  # runs per search_runs call; tests lower it to exercise paging
+    DEFAULT_CSS = """
+    RunsPane {
+        width: 1fr;
+        border: round $panel-lighten-2;
+        border-title-color: $text-muted;
+    }
+    RunsPane:focus-within {
+        border: round $accent;
+        border-title-color: $text;
+    }
+    RunsPane #runs-empty {
+        height: 1fr;
+        content-align: center middle;
+        color: $text-muted;
+        display: none;
+    }
+    RunsPane.-empty #runs-empty {
+        display: block;
+    }
+    RunsPane.-empty RunsTable {
+        height: auto;
+    }
+    """
+
+    def __init__(self, history: FilterHistory) -> None:
+        super().__init__(id="runs-pane")
+        self.history = history
+        self.experiments: tuple[Experiment, ...] = ()
+        self.filter_text = ""
+        self.order_by: tuple[str, ...] = ()
+        # What the table shows now; a request the store rejects falls back to it.
+        self.good: tuple[str, tuple[str, ...], tuple[str, bool] | None] = ("", (), None)
+        self.runs: list[Run] = []
+        self.next_token: str | None = None
+        self.generation = 0
+        self.loading = False
+        self.totals: dict[tuple[str, ...], tuple[int, bool]] = {}
+        self.border_title = "Runs"
+
+    def compose(self) -> ComposeResult:
+        yield FilterBar(self.history)
+        yield RunsTable()
+        yield Static("loading…", id="runs-empty")
+
+    def on_mount(self) -> None:
+        self._set_empty("no experiment chosen")
+
+    @property
+    def table(self) -> RunsTable:
+        return self.query_one(RunsTable)
+
+    @property
+    def experiment_ids(self) -> tuple[str, ...]:
+        return tuple(e.experiment_id for e in self.experiments)
+
+    # -- requests ------------------------------------------------------------------------
+
+    def show(self, experiments: tuple[Experiment, ...]) -> None:
+        if tuple(e.experiment_id for e in experiments) != self.experiment_ids:
+            # Another experiment's runs must not linger while the new ones load.
+            self.table.marked.clear()
+            self.runs = []
+            self.table.set_runs([], {})
+        self.experiments = experiments
+        names = ", ".join(e.name for e in experiments)
+        self.border_title = f"Runs · {names}" if len(experiments) == 1 else "Runs"
+        self.reload()
+
+    def reload(self, forget_totals: bool = False) -> None:
+        if forget_totals:
+            self.totals.clear()
+        if not self.experiments:
+            return
+        self.generation += 1
+        self.loading = True
+        self.next_token = None
+        self._set_empty("loading…" if not self.runs else None)
+        self._post_status()
+        self._fetch(self.generation, self.experiment_ids, self.filter_text, self.order_by, None)
+        if self.filter_text and self.experiment_ids not in self.totals:
+            self._count(self.experiment_ids)
+
+    def load_more(self) -> None:
+        if self.loading or not self.next_token:
+            return
+        self.loading = True
+        self._post_status()
+        self._fetch(
+            self.generation, self.experiment_ids, self.filter_text, self.order_by, self.next_token
+        )
+
+    @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
+    def _fetch(
+        self,
+        generation: int,
+        experiment_ids: tuple[str, ...],
+        filter_text: str,
+        order_by: tuple[str, ...],
+        token: str | None,
+    ) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        try:
+            page = store.search_runs(
+                list(experiment_ids),
+                filter=filter_text or None,
+                order_by=list(order_by),
+                max_results=self.page_size,
+                page_token=token,
+            )
+        except Exception as exc:  # QueryError/StoreError, or a store bug: shown, never fatal
+            self.post_message(LoadFailed("runs", exc, generation))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(
+                RunsLoaded(generation, tuple(page.items), page.next_page_token, token is not None)
+            )
+
+    @work(thread=True, exclusive=True, group="runs-count", exit_on_error=False)
+    def _count(self, experiment_ids: tuple[str, ...]) -> None:
+        worker = get_current_worker()
+        store = self.app.store  # type: ignore[attr-defined]
+        total, token = 0, None
+        try:
+            while True:
+                page = store.search_runs(
+                    list(experiment_ids), max_results=COUNT_PAGE_SIZE, page_token=token
+                )
+                total += len(page.items)
+                token = page.next_page_token
+                if worker.is_cancelled:
+                    return
+                if not token or total >= COUNT_CAP:
+                    break
+        except Exception:  # the total is a nicety; the runs themselves report errors
+            return
+        self.post_message(RunsCounted(experiment_ids, total, token is None))
+
+    # -- answers -------------------------------------------------------------------------
+
+    def on_runs_loaded(self, message: RunsLoaded) -> None:
+        message.stop()
+        if message.generation != self.generation:
+            return
+        self.loading = False
+        self.good = (self.filter_text, self.order_by, self.table.sort)
+        self.runs = [*self.runs, *message.runs] if message.append else list(message.runs)
+        self.next_token = message.next_page_token
+        if not self.filter_text and not message.next_page_token:
+            self.totals[self.experiment_ids] = (len(self.runs), True)
+        by_id = {e.experiment_id: e for e in self.experiments}
+        self.table.set_runs(self.runs, by_id)
+        if not self.runs:
+            self._set_empty("no runs match the filter" if self.filter_text else "no runs")
+        else:
+            self._set_empty(None)
+        self._post_status()
+
+    def on_runs_counted(self, message: RunsCounted) -> None:
+        message.stop()
+        self.totals[message.experiment_ids] = (message.total, message.complete)
+        self._post_status()
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        if message.what != "runs" or message.generation != self.generation:
+            return
+        self.loading = False
+        if isinstance(message.error, QueryError):
+            bar = self.query_one(FilterBar)
+            if self.filter_text != self.good[0]:
+                message.stop()  # the new filter's fault: shown in place, under it
+                bar.show_error(message.error)
+            # Keep describing what the table shows: the last filter and sort that worked.
+            self.filter_text, self.order_by, self.table.sort = self.good
+            bar.applied = self.filter_text
+        if not self.runs:
+            self._set_empty("could not load runs")
+        self._post_status()
+
+    @on(FilterApplied)
+    def _on_filter_applied(self, message: FilterApplied) -> None:
+        message.stop()
+        self.table.focus()
+        if message.text != self.filter_text:
+            self.filter_text = message.text
+            self.reload()
+
+    @on(SortRequested)
+    def _on_sort(self, message: SortRequested) -> None:
+        message.stop()
+        clause = order_clause(message.column, message.ascending)
+        if clause is None:
+            label = message.column.label.strip() or "this column"
+            self.notify(f"MLflow cannot sort runs by {label}", severity="warning")
+            return
+        self.order_by = (clause,)
+        self.table.sort = (message.column.key, message.ascending)
+        self.reload()
+
+    @on(DataTable.CellSelected, "RunsTable")
+    def _on_cell_selected(self, event: DataTable.CellSelected) -> None:
+        event.stop()
+        run = self.table.current_run()
+        if run is not None:
+            self.post_message(RunChosen(run))
+
+    @on(DataTable.CellHighlighted, "RunsTable")
+    def _on_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        if event.coordinate.row >= self.table.row_count - 1:
+            self.load_more()
+
+    # -- display -------------------------------------------------------------------------
+
+    def _set_empty(self, text: str | None) -> None:
+        self.set_class(text is not None, "-empty")
+        if text is not None:
+            self.query_one("#runs-empty", Static).update(text)
+
+    def _post_status(self) -> None:
+        total = self.totals.get(self.experiment_ids)
+        self.post_message(
+            RunsStatus(
+                experiments=self.experiments,
+                shown=len(self.runs),
+                more=self.next_token is not None,
+                total=total[0] if total else None,
+                total_complete=total[1] if total else False,
+                filtered=bool(self.filter_text),
+                loading=self.loading,
+            )
+        )
