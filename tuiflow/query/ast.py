@@ -12,7 +12,7 @@ that is plain MLflow syntax parses to `And` of `Comparison`s only (`is_mlflow_sy
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 # Canonical entity names, as MLflow's SearchUtils uses them.
 Entity = Literal["metric", "parameter", "tag", "attribute", "dataset"]
@@ -22,7 +22,7 @@ Comparator = Literal[
     "=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN", "IS NULL", "IS NOT NULL"
 ]
 
-Value = Union[str, float, int, tuple[str, ...], None]
+Value = str | float | int | tuple[str, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class Not:
     term: Node
 
 
-Node = Union[Comparison, And, Or, Not]
+Node = Comparison | And | Or | Not
 
 
 @dataclass(frozen=True, slots=True)
