@@ -1,0 +1,368 @@
+"""`FileStore`: read an MLflow file store (./mlruns) without MLflow.
+
+Searches read only what they need. `search_runs` lists run folders and their meta.yaml,
+loads just the metric/param/tag files that the filter and order_by name (from
+`required_fields`), filters and sorts, cuts the page, and only then loads everything of
+the runs on that page. (A thread pool for the page load was measured and did not help:
+the work is GIL-bound parsing as much as I/O.)
+
+Bad data never stops a search: a folder with unusable metadata is skipped and described
+in `warnings`. Where tuiflow differs from MLflow 3.17.2, it is on data MLflow cannot read:
+* a corrupt metric line makes MLflow fail the whole `search_runs`; tuiflow skips that
+  run with a warning, and `get_run` / `get_metric_history` raise StoreError (as MLflow);
+* a final metric line without its newline (a writer mid-append) is ignored;
+* a run folder whose meta.yaml names another run_id is skipped (MLflow would read the
+  other run's files); meta.yaml with only the legacy `run_uuid` is read (MLflow crashes);
+* a run folder lacking `metrics/`, `params/` or `artifacts/` is still found by `get_run`;
+* experiment ids given twice to `search_runs` list their runs once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from tuiflow.entities import (
+    Experiment,
+    FileInfo,
+    Metric,
+    ModelVersion,
+    Page,
+    RegisteredModel,
+    Run,
+    ViewType,
+)
+from tuiflow.errors import NotFoundError, StoreError
+from tuiflow.query import evaluate, parser
+from tuiflow.stores import file_tracking as ft
+from tuiflow.stores.base import (
+    SEARCH_EXPERIMENTS_MAX_RESULTS_DEFAULT,
+    SEARCH_MAX_RESULTS_DEFAULT,
+    SEARCH_MAX_RESULTS_THRESHOLD,
+    SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
+    SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD,
+    SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+    SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
+    Capabilities,
+    check_max_results,
+    paginate,
+)
+from tuiflow.stores.file_metrics import MalformedMetricError, read_history
+from tuiflow.stores.file_registry import RegistryReader, hides_prompts, is_prompt
+from tuiflow.stores.local_artifacts import list_local_artifacts
+from tuiflow.stores.yamlio import is_safe_key
+
+_MAX_WARNINGS = 1000
+
+
+class FileStore:
+    """Read side of an MLflow file store rooted at `root` (tracking and registry)."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = os.path.abspath(os.fspath(root))
+        self._warnings: dict[str, None] = {}
+        self._lock = threading.Lock()
+        self._registry = RegistryReader(self.root, self._warn)
+        self._check_root()
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    @property
+    def display_uri(self) -> str:
+        return self.root
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            writable=False, stages=True, aliases=True, artifacts=True, datasets=True, registry=True
+        )
+
+    @property
+    def warnings(self) -> list[str]:
+        """What was skipped and why, oldest first (deduplicated, capped)."""
+        with self._lock:
+            return list(self._warnings)
+
+    def clear_warnings(self) -> None:
+        with self._lock:
+            self._warnings.clear()
+
+    def _warn(self, message: str) -> None:
+        with self._lock:
+            if len(self._warnings) < _MAX_WARNINGS:
+                self._warnings[message] = None
+
+    def _check_root(self) -> None:
+        if not os.path.isdir(self.root):
+            raise StoreError(
+                f"{self.root}: no such directory", "pass the path of an mlruns directory"
+            )
+        try:
+            with os.scandir(self.root) as it:
+                next(it, None)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.root}: cannot read ({exc.strerror or exc})",
+                "check the directory's permissions",
+            ) from None
+
+    def close(self) -> None:
+        """Nothing is held open between calls."""
+
+    # -- experiments -----------------------------------------------------------------------
+
+    def search_experiments(
+        self,
+        view: ViewType = ViewType.ACTIVE_ONLY,
+        filter: str | None = None,
+        order_by: Sequence[str] = (),
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[Experiment]:
+        if max_results is None:
+            max_results = SEARCH_EXPERIMENTS_MAX_RESULTS_DEFAULT
+        check_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
+        node = parser.parse_experiment_filter(filter)
+        keys = parser.parse_experiment_order_by(list(order_by or ()))
+        view = ViewType(view)
+        experiments = self._all_experiments(view)
+        matches = evaluate.experiment_matches(node)
+        chosen = evaluate.sort_experiments([e for e in experiments if matches(e)], keys)
+        return paginate(chosen, max_results, page_token)
+
+    def _all_experiments(self, view: ViewType) -> list[Experiment]:
+        self._check_root()
+        dirs = ft.list_experiment_dirs(
+            self.root,
+            active=view in (ViewType.ACTIVE_ONLY, ViewType.ALL),
+            deleted=view in (ViewType.DELETED_ONLY, ViewType.ALL),
+            warn=self._warn,
+        )
+        out = []
+        for d in dirs:
+            exp = ft.read_experiment(d, self._warn)
+            if exp is not None:
+                out.append(exp)
+        return out
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        experiment_id = str(experiment_id)
+        d = ft.find_experiment_dir(self.root, experiment_id)
+        if d is None:
+            raise NotFoundError(f"Could not find experiment with ID {experiment_id}")
+        messages: list[str] = []
+        exp = ft.read_experiment(d, messages.append)
+        for m in messages:
+            self._warn(m)
+        if exp is None:
+            raise StoreError(f"experiment '{experiment_id}' cannot be read", "; ".join(messages))
+        return exp
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        for exp in self._all_experiments(ViewType.ALL):
+            if exp.name == name:
+                return exp
+        return None
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter: str | None = None,
+        order_by: Sequence[str] = (),
+        view: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        page_token: str | None = None,
+    ) -> Page[Run]:
+        check_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
+        node = parser.parse_run_filter(filter)
+        keys = parser.parse_run_order_by(list(order_by or ()))
+        need = evaluate.required_fields(node, keys)
+        view = ViewType(view)
+        self._check_root()
+        datasets = ft.DatasetCache(self._warn)
+        candidates: list[tuple[Run, str, str]] = []  # run, run folder, experiment folder
+        for exp_dir in self._experiment_dirs(experiment_ids):
+            for name, run_path in ft.list_run_dirs(exp_dir.path, self._warn):
+                info = ft.read_run_info(run_path, name, exp_dir.experiment_id, self._warn)
+                if info is None or not view.includes(info.lifecycle_stage):
+                    continue
+                try:
+                    run = self._with_fields(info, run_path, exp_dir.path, need, datasets)
+                except MalformedMetricError as exc:
+                    self._warn(f"run '{name}': {exc}; skipped")
+                    continue
+                candidates.append((run, run_path, exp_dir.path))
+        matches = evaluate.run_matches(node)
+        where = {id(r): (p, e) for r, p, e in candidates}
+        ordered = evaluate.sort_runs([r for r, _, _ in candidates if matches(r)], keys)
+        page = paginate(ordered, max_results, page_token)
+        jobs = [(run, *where[id(run)]) for run in page.items]
+        # A thread pool here was measured: no gain (the work is GIL-bound parsing).
+        full = [self._load_one(job, datasets) for job in jobs]
+        return Page(tuple(r for r in full if r is not None), page.next_page_token)
+
+    def _load_one(self, job: tuple[Run, str, str], datasets: ft.DatasetCache) -> Run | None:
+        run, run_path, exp_path = job
+        try:
+            return self._load_full(run, run_path, exp_path, datasets)
+        except MalformedMetricError as exc:
+            self._warn(f"run '{run.run_id}': {exc}; skipped")
+            return None
+
+    def _experiment_dirs(self, experiment_ids: Sequence[str]) -> list[ft.ExperimentDir]:
+        out: list[ft.ExperimentDir] = []
+        seen: set[str] = set()
+        for raw in experiment_ids:
+            exp_id = str(raw)
+            if exp_id in seen:
+                continue
+            seen.add(exp_id)
+            d = ft.find_experiment_dir(self.root, exp_id)
+            if d is not None:  # unknown ids find nothing, as in MLflow's file store
+                out.append(d)
+        return out
+
+    def _with_fields(
+        self,
+        info: Run,
+        run_path: str,
+        exp_path: str,
+        need: evaluate.RunFields,
+        datasets: ft.DatasetCache,
+    ) -> Run:
+        """`info` plus only the values the filter and order_by look at."""
+        metrics = params = tags = None
+        if need.metrics or need.all_metrics:
+            keys = None if need.all_metrics else need.metrics
+            metrics = ft.read_metrics(os.path.join(run_path, "metrics"), keys, self._warn)
+        if need.all_params:
+            params = ft.read_value_tree(os.path.join(run_path, "params"), self._warn)
+        elif need.params:
+            params = ft.read_values(os.path.join(run_path, "params"), need.params, self._warn)
+        if need.all_tags:
+            tags = ft.read_value_tree(os.path.join(run_path, "tags"), self._warn)
+        elif need.tags:
+            tags = ft.read_values(os.path.join(run_path, "tags"), need.tags, self._warn)
+        inputs = None
+        if need.datasets:
+            inputs = ft.read_inputs(run_path, exp_path, datasets, self._warn)
+        if metrics is None and params is None and tags is None and inputs is None:
+            return info
+        return ft.with_data(info, metrics or {}, params or {}, tags or {}, inputs or ())
+
+    def _load_full(self, info: Run, run_path: str, exp_path: str, datasets: ft.DatasetCache) -> Run:
+        warn = self._warn
+        return ft.with_data(
+            info,
+            ft.read_metrics(run_path + "/metrics", None, warn),
+            ft.read_value_tree(run_path + "/params", warn),
+            ft.read_value_tree(run_path + "/tags", warn),
+            ft.read_inputs(run_path, exp_path, datasets, warn),
+        )
+
+    def _locate_run(self, run_id: str) -> tuple[str, ft.ExperimentDir]:
+        run_id = str(run_id)
+        if ft.RUN_ID_RE.match(run_id):
+            self._check_root()
+            for d in ft.list_experiment_dirs(self.root, True, True, self._warn):
+                run_path = os.path.join(d.path, run_id)
+                if os.path.isfile(os.path.join(run_path, "meta.yaml")):
+                    return run_path, d
+        raise NotFoundError(f"Run '{run_id}' not found")
+
+    def _run_info(self, run_id: str) -> tuple[Run, str, ft.ExperimentDir]:
+        run_path, d = self._locate_run(run_id)
+        messages: list[str] = []
+        info = ft.read_run_info(run_path, str(run_id), d.experiment_id, messages.append)
+        for m in messages:
+            self._warn(m)
+        if info is None:
+            raise StoreError(f"Run '{run_id}' metadata is in invalid state.", "; ".join(messages))
+        return info, run_path, d
+
+    def get_run(self, run_id: str) -> Run:
+        info, run_path, d = self._run_info(run_id)
+        try:
+            return self._load_full(info, run_path, d.path, ft.DatasetCache(self._warn))
+        except MalformedMetricError as exc:
+            raise StoreError(f"run '{run_id}': {exc}", os.path.join(run_path, "metrics")) from None
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        _, run_path, _ = self._run_info(run_id)
+        if not is_safe_key(key):
+            return []
+        path = os.path.join(run_path, "metrics", key)
+        try:
+            return read_history(path, key)
+        except MalformedMetricError as exc:
+            raise StoreError(f"run '{run_id}': {exc}", path) from None
+        except PermissionError as exc:
+            raise StoreError(f"{path}: {exc.strerror}", "check the file's permissions") from None
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        info, _, _ = self._run_info(run_id)
+        if not info.artifact_uri:
+            raise StoreError(f"run '{run_id}' has no artifact location")
+        return list_local_artifacts(info.artifact_uri, path)
+
+    # -- model registry --------------------------------------------------------------------
+
+    def search_registered_models(
+        self,
+        filter: str | None = None,
+        order_by: Sequence[str] = (),
+        max_results: int = SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+        page_token: str | None = None,
+    ) -> Page[RegisteredModel]:
+        check_max_results(max_results, SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD)
+        node = parser.parse_registered_model_filter(filter)
+        keys = parser.parse_registered_model_order_by(list(order_by or ()))
+        self._check_root()
+        models = self._registry.all_models()
+        if hides_prompts(filter):
+            models = [m for m in models if not is_prompt(m.tags)]
+        matches = evaluate.registered_model_matches(node)
+        chosen = evaluate.sort_registered_models([m for m in models if matches(m)], keys)
+        return paginate(chosen, max_results, page_token)
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        path = self._registry.model_path(str(name))
+        model = self._registry.read_model(path) if path else None
+        if model is None:
+            raise NotFoundError(f"Registered Model with name={name} not found")
+        return model
+
+    def search_model_versions(
+        self,
+        filter: str | None = None,
+        order_by: Sequence[str] = (),
+        max_results: int = SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
+        page_token: str | None = None,
+    ) -> Page[ModelVersion]:
+        check_max_results(max_results, SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD)
+        node = parser.parse_model_version_filter(filter)
+        keys = parser.parse_model_version_order_by(list(order_by or ()))
+        self._check_root()
+        versions = self._registry.all_versions()
+        if hides_prompts(filter):
+            versions = [v for v in versions if not is_prompt(v.tags)]
+        matches = evaluate.model_version_matches(node)
+        chosen = evaluate.sort_model_versions([v for v in versions if matches(v)], keys)
+        return paginate(chosen, max_results, page_token)
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        text = str(version).strip()
+        path = self._registry.model_path(str(name))
+        if path is None:
+            raise NotFoundError(f"Registered Model with name={name} not found")
+        if text.isdigit():
+            version_path = os.path.join(path, f"version-{int(text)}")
+            if os.path.isdir(version_path):
+                mv = self._registry.read_version(version_path, self._registry.read_aliases(path))
+                if mv is not None:
+                    return mv
+        raise NotFoundError(f"Model Version (name={name}, version={version}) not found")
