@@ -51,7 +51,7 @@ from tuiflow.stores.base import (
 )
 from tuiflow.stores.file_metrics import MalformedMetricError, read_history
 from tuiflow.stores.file_registry import RegistryReader, hides_prompts, is_prompt
-from tuiflow.stores.local_artifacts import list_local_artifacts
+from tuiflow.stores.local_artifacts import list_local_artifacts, local_artifact_dir
 from tuiflow.stores.yamlio import is_safe_key
 
 _MAX_WARNINGS = 1000
@@ -304,10 +304,26 @@ class FileStore:
             raise StoreError(f"{path}: {exc.strerror}", "check the file's permissions") from None
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
-        info, _, _ = self._run_info(run_id)
+        return list_local_artifacts(self.artifact_root(run_id), path)
+
+    def artifact_root(self, run_id: str) -> str:
+        """Where the run's artifacts are on this machine.
+
+        `artifact_uri` is an absolute path written where the store was created. A store
+        copied elsewhere (rsync from a cluster, a cloned repo) keeps the old path, so when it
+        does not exist and the run's own `artifacts/` folder does, that folder is used.
+        """
+        info, run_path, _ = self._run_info(run_id)
         if not info.artifact_uri:
             raise StoreError(f"run '{run_id}' has no artifact location")
-        return list_local_artifacts(info.artifact_uri, path)
+        try:
+            recorded = local_artifact_dir(info.artifact_uri)
+        except StoreError:
+            return info.artifact_uri
+        local = os.path.join(run_path, "artifacts")
+        if not os.path.isdir(recorded) and os.path.isdir(local):
+            return local
+        return info.artifact_uri
 
     # -- model registry --------------------------------------------------------------------
 
