@@ -1,0 +1,158 @@
+"""Session fixtures: the same dataset written by real MLflow into every backend.
+
+`backend` is parametrized over a file store, a SQLite database and a live `mlflow server`
+(over SQLite). Each yields the tuiflow store and an MlflowClient on the same URI, so a
+contract test compares tuiflow with MLflow on identical data. Every store is built at
+most once per session, however many tests use it, and only when a test asks for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Real MLflow refuses file stores without this (mlflow-formats.md §0.1); telemetry would try
+# the network.
+os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+os.environ["DO_NOT_TRACK"] = "true"
+# MlflowClient retries 5xx answers with backoff for minutes; an oracle must answer at once.
+os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "60"
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+TESTS_DIR = Path(__file__).parent
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
+
+from stores.server_util import ServerInfo, mlflow_server  # noqa: E402
+
+BACKENDS = ("file", "sqlite", "rest")
+
+
+@dataclass
+class Backend:
+    """One populated store, seen through tuiflow (`store`) and MLflow (`client`)."""
+
+    name: str
+    uri: str
+    store: Any  # tuiflow.stores.base.Store
+    client: Any  # mlflow.MlflowClient
+    ids: dict[str, Any]
+    root: Path
+
+    @property
+    def runs(self) -> dict[str, str]:
+        return self.ids["runs"]
+
+    @property
+    def experiments(self) -> dict[str, str]:
+        return self.ids["experiments"]
+
+    def __repr__(self) -> str:  # keeps pytest ids and failure output short
+        return f"Backend({self.name})"
+
+
+@contextlib.contextmanager
+def _chdir(path: Path) -> Iterator[None]:
+    # The SQL store puts artifacts of experiments without an explicit location under
+    # ./mlruns of the current directory; keep them inside the temporary tree.
+    old = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+class _PinnedClient:
+    """An MlflowClient whose calls run with MLflow's global tracking URI set to its own.
+
+    MLflow's file registry looks logged models up through `MlflowClient()` on the
+    *global* URI (model_registry/file_store.py `_get_file_model_version_from_dir`); with
+    none set that creates ./mlflow.db in the working directory. Pinning the global URI to
+    the store under test for the duration of each call avoids it.
+    """
+
+    def __init__(self, client: Any, uri: str) -> None:
+        self._client = client
+        self._uri = uri
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def pinned(*args: Any, **kwargs: Any) -> Any:
+            import mlflow
+
+            previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+            mlflow.set_tracking_uri(self._uri)
+            try:
+                return attr(*args, **kwargs)
+            finally:
+                mlflow.set_tracking_uri(previous)
+
+        return pinned
+
+
+def _make_backend(name: str, uri: str, store_uri: str, root: Path) -> Iterator[Backend]:
+    from mlflow import MlflowClient
+    from mlflow_data import populate  # imports mlflow: only when a backend is built
+
+    from tuiflow.locate import open_store
+
+    with _chdir(root):
+        ids = populate(uri)
+    client = _PinnedClient(MlflowClient(tracking_uri=uri, registry_uri=uri), uri)
+    store = open_store(store_uri)
+    try:
+        yield Backend(name=name, uri=uri, store=store, client=client, ids=ids, root=root)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def file_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    root = tmp_path_factory.mktemp("file_backend")
+    mlruns = root / "mlruns"
+    yield from _make_backend("file", mlruns.as_uri(), mlruns.as_uri(), root)
+
+
+@pytest.fixture(scope="session")
+def sqlite_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    root = tmp_path_factory.mktemp("sqlite_backend")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    yield from _make_backend("sqlite", uri, uri, root)
+
+
+@pytest.fixture(scope="session")
+def mlflow_server_info(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInfo]:
+    """The one `mlflow server` of the session (SQLite backend, local artifact root)."""
+    with mlflow_server(tmp_path_factory.mktemp("mlflow_server")) as info:
+        yield info
+
+
+@pytest.fixture(scope="session")
+def rest_backend(mlflow_server_info: ServerInfo) -> Iterator[Backend]:
+    url = mlflow_server_info.url
+    yield from _make_backend("rest", url, url, mlflow_server_info.root)
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        pytest.param("file", id="file"),
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("rest", id="rest", marks=pytest.mark.server),
+    ],
+)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    return request.getfixturevalue(f"{request.param}_backend")
