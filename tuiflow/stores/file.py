@@ -34,7 +34,7 @@ from tuiflow.entities import (
     Run,
     ViewType,
 )
-from tuiflow.errors import NotFoundError, StoreError
+from tuiflow.errors import NotFoundError, QueryError, StoreError
 from tuiflow.query import evaluate, parser
 from tuiflow.stores import file_tracking as ft
 from tuiflow.stores.base import (
@@ -337,6 +337,14 @@ class FileStore:
         check_max_results(max_results, SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD)
         node = parser.parse_registered_model_filter(filter)
         keys = parser.parse_registered_model_order_by(list(order_by or ()))
+        for key in keys:
+            # The parser takes the SQL store's `timestamp` too; MLflow's file store does not.
+            if key.ident.text.strip("`\"'") == "timestamp":
+                raise QueryError(
+                    "Invalid attribute key 'timestamp' specified. Valid keys are "
+                    "'{'last_updated_timestamp', 'creation_timestamp', 'name'}'",
+                    key.ident.offset,
+                )
         self._check_root()
         models = self._registry.all_models()
         if hides_prompts(filter):

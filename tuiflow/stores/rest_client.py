@@ -18,7 +18,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
@@ -40,6 +40,9 @@ TLS_HINT = (
     "set MLFLOW_TRACKING_SERVER_CERT_PATH to the server's CA bundle, "
     "or MLFLOW_TRACKING_INSECURE_TLS=true to skip verification"
 )
+# A dropped keep-alive or a restarting server; only ever retried for reads.
+_RETRY_TRANSPORT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
+_DUPLICATE_ORDER_BY = "`order_by` contains duplicate fields"
 _QUERY_ERROR_CODES = frozenset({"INVALID_PARAMETER_VALUE", "BAD_REQUEST"})
 _TRUE = frozenset({"true", "1", "yes", "on"})
 
@@ -71,12 +74,17 @@ def _credentials_file() -> tuple[str | None, str | None]:
 
 def split_userinfo(url: str) -> tuple[str, str, str | None, str | None]:
     """Return (base URL without userinfo, display URL, username, password)."""
-    parts = urlsplit(url.strip())
+    bad = StoreError(
+        f"{mask_password(url)}: not an http(s) URL of a tracking server",
+        "use http://host:port or https://host",
+    )
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.port  # raises ValueError for a non-numeric or out-of-range port
+    except ValueError:
+        raise bad from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise StoreError(
-            f"{mask_password(url)}: not an http(s) URL of a tracking server",
-            "use http://host:port or https://host",
-        )
+        raise bad
     netloc = parts.netloc.rsplit("@", 1)[-1]
     base = urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), "", ""))
     username = unquote(parts.username) if parts.username else None
@@ -185,7 +193,7 @@ class RestClient:
             try:
                 response = self._http.request(method, url, params=clean, json=body)
             except httpx.TransportError as exc:
-                if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) and not last:
+                if not last and isinstance(exc, _RETRY_TRANSPORT) and not _is_tls(exc):
                     self._sleep(attempt)
                     continue
                 raise self._transport_error(exc) from None
@@ -206,7 +214,12 @@ class RestClient:
             kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
             return StoreError(f"cannot reach {where}: {kind} timed out")
         if isinstance(exc, httpx.ConnectError):
-            if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
+            if "wrong version number" in lowered:
+                return StoreError(
+                    f"cannot reach {where}: TLS handshake failed",
+                    "the server speaks plain HTTP? try http:// instead of https://",
+                )
+            if _is_tls(exc):
                 return StoreError(f"cannot reach {where}: TLS error: {_one_line(text)}", TLS_HINT)
             if "refused" in lowered:
                 return StoreError(f"cannot reach {where}: connection refused")
@@ -218,19 +231,30 @@ class RestClient:
     def _decode(self, response: httpx.Response, *, query: bool) -> dict[str, Any]:
         status = response.status_code
         payload = _json_object(response)
-        if status == 200:
+        if 200 <= status < 300:
             if payload is None:
                 if not response.content.strip():
                     return {}
                 raise self._not_mlflow(response)
             return payload
         if payload is not None and "error_code" in payload:
-            return self._raise_api_error(status, payload, query=query)
+            self._raise_api_error(status, payload, query=query)
         if status in (401, 403):
             raise self._auth_error(response)
+        location = response.headers.get("location")
+        if 300 <= status < 400 and location:
+            raise StoreError(
+                f"{self.display_url} redirects to {mask_password(location)} (HTTP {status})",
+                "use the URL it redirects to",
+            )
+        if status >= 500:
+            raise StoreError(
+                f"{self.display_url} answered HTTP {status} {response.reason_phrase}".rstrip(),
+                "the server or a proxy in front of it is failing; try again later",
+            )
         raise self._not_mlflow(response)
 
-    def _raise_api_error(self, status: int, payload: dict[str, Any], *, query: bool):
+    def _raise_api_error(self, status: int, payload: dict[str, Any], *, query: bool) -> NoReturn:
         code = str(payload.get("error_code"))
         message = _one_line(mask_password(str(payload.get("message") or code)))
         if code == "RESOURCE_DOES_NOT_EXIST":
@@ -239,6 +263,9 @@ class RestClient:
             raise StoreError(f"authentication failed at {self.display_url}: {message}", AUTH_HINT)
         if code in _QUERY_ERROR_CODES:
             raise QueryError(message) if query else InvalidArgumentError(message)
+        if query and _DUPLICATE_ORDER_BY in message:
+            # MLflow's SQL stores raise this without an error code, so it arrives as HTTP 500.
+            raise QueryError(message)
         raise StoreError(f"{self.display_url} answered {code} (HTTP {status}): {message}")
 
     def _auth_error(self, response: httpx.Response) -> StoreError:
@@ -280,6 +307,12 @@ def _json_object(response: httpx.Response) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+def _is_tls(exc: Exception) -> bool:
+    """A certificate or handshake failure: retrying cannot help."""
+    text = str(exc).lower()
+    return "certificate" in text or "ssl" in text or "tls" in text
 
 
 def _one_line(text: str) -> str:
