@@ -7,7 +7,6 @@ words. Times are integer milliseconds since the epoch, as MLflow stores them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -75,17 +74,6 @@ class Metric:
     step: int = 0
     dataset_name: str | None = None
     dataset_digest: str | None = None
-
-    @property
-    def order_key(self) -> tuple[int, int, float]:
-        """MLflow's "latest value" is the event with the largest (step, timestamp, value).
-
-        NaN compares as 0 here because the SQL store compares sanitized values; the file
-        store compares raw floats where NaN is never greater, which picks the same event
-        except in ties MLflow itself does not define.
-        """
-        value = 0.0 if math.isnan(self.value) else self.value
-        return (self.step, self.timestamp, value)
 
 
 @dataclass(frozen=True, slots=True)
