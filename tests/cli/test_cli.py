@@ -39,19 +39,44 @@ def call(capsys, *args: str) -> tuple[int, str, str]:
     return info.value.code, out.out, out.err
 
 
+def restore_empty_run_folders(root: Path) -> None:
+    """Recreate the empty metrics/params/artifacts folders a git checkout drops.
+
+    MLflow's `get_run` refuses a run without them (tuiflow does not), so the oracle needs
+    the store exactly as MLflow wrote it.
+    """
+    for meta in root.glob("*/*/meta.yaml"):
+        run_dir = meta.parent
+        if run_dir.parent.name in (".trash", "models") or run_dir.name in (
+            "tags", "datasets", "models", "traces"
+        ):
+            continue
+        for sub in ("metrics", "params", "artifacts"):
+            (run_dir / sub).mkdir(exist_ok=True)
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
     dst = tmp_path_factory.mktemp("cli") / "mlruns"
     shutil.copytree(SAMPLE, dst)
+    restore_empty_run_folders(dst)
     return dst
 
 
 @pytest.fixture(scope="module")
 def client(store):
     os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    import mlflow
     from mlflow import MlflowClient
 
-    return MlflowClient(tracking_uri=store.as_uri())
+    # MLflow's file registry opens a client on the *global* URI while reading versions;
+    # unset, that would create ./mlflow.db in the working directory.
+    previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+    mlflow.set_tracking_uri(store.as_uri())
+    mlflow.set_registry_uri(store.as_uri())
+    yield MlflowClient(tracking_uri=store.as_uri(), registry_uri=store.as_uri())
+    mlflow.set_tracking_uri(previous or "")
+    mlflow.set_registry_uri("")
 
 
 def _mlflow_runs(client, filter_string: str = "", order_by=None, view=None):
