@@ -152,10 +152,33 @@ def open_ui(
     read_only: Annotated[
         bool, typer.Option("--read-only", help="Refuse every write action.")
     ] = False,
+    watch: Annotated[
+        float | None,
+        typer.Option(
+            "--watch",
+            min=0.1,
+            metavar="SECONDS",
+            help="Start in watch mode: re-read running runs every SECONDS (toggle with w).",
+        ),
+    ] = None,
+    theme: Annotated[
+        str | None,
+        typer.Option("--theme", metavar="NAME", help="A Textual theme, e.g. nord, gruvbox."),
+    ] = None,
 ) -> None:
-    """Open the terminal explorer on STORE (the default command)."""
-    opened = _open(store)
+    """Open the terminal explorer on STORE (the default command).
+
+    Defaults come from the settings file (tuiflow/config.py): read_only, theme,
+    watch_seconds and [keymap]; options given here win.
+    """
+    from tuiflow.config import load_config
+
+    config, complaint = load_config()
+    if complaint:
+        _say(complaint)
     try:
+        from textual.theme import BUILTIN_THEMES
+
         from tuiflow.ui.app import run_app
     except ImportError:
         _fail(
@@ -163,7 +186,24 @@ def open_ui(
             "use the headless verbs (tuiflow --help)",
             1,
         )
-    run_app(opened, read_only=read_only)
+    valid = ", ".join(sorted(BUILTIN_THEMES))
+    if theme is not None and theme not in BUILTIN_THEMES:
+        raise InvalidArgumentError(f"unknown theme '{theme}'; valid themes: {valid}")
+    if config.theme is not None and config.theme not in BUILTIN_THEMES and theme is None:
+        # The settings file is not the command line: say so once and use the default.
+        complaint = f"unknown theme '{config.theme}' in the settings file; valid themes: {valid}"
+        _say(complaint)
+    chosen_theme = theme or (config.theme if config.theme in BUILTIN_THEMES else None)
+    opened = _open(store)
+    run_app(
+        opened,
+        read_only=read_only or config.read_only,
+        theme=chosen_theme,
+        watch=watch,
+        watch_interval=config.watch_seconds,
+        keymap=config.keymap,
+        notices=(complaint,) if complaint else (),
+    )
 
 
 @app.command()
@@ -213,7 +253,11 @@ def runs(
     ] = None,
     filter: Annotated[
         str | None,
-        typer.Option("-f", "--filter", help="MLflow filter, e.g. \"metrics.acc > 0.9\"."),
+        typer.Option(
+            "-f",
+            "--filter",
+            help="MLflow filter, e.g. \"metrics.acc > 0.9\"; OR, NOT and ( ) work too.",
+        ),
     ] = None,
     order_by: Annotated[
         list[str] | None,
@@ -251,7 +295,7 @@ def runs(
         # Still validate the filter so a typo is reported even on an empty store.
         from tuiflow.query.parser import parse_run_filter, parse_run_order_by
 
-        parse_run_filter(filter)
+        parse_run_filter(filter, extended=True)
         parse_run_order_by(order_by or ())
     if fmt is Format.json:
         _write(serialize.dumps([serialize.run_to_dict(r) for r in found]))

@@ -192,7 +192,7 @@ def test_deleted_view_lists_deleted_runs(capsys, store, client):
 
 @pytest.mark.parametrize(
     "bad",
-    ["metrics.eval_acc > 'x'", "metrics.a > 1 OR params.b = 'c'", "params.solver = lbfgs",
+    ["metrics.eval_acc > 'x'", "metrics.a > 1 OR (params.b = 'c'", "params.solver = lbfgs",
      "foo.bar = 1", "metrics.`acc > 1"],
 )
 def test_bad_filter_exits_2_with_one_line(bad, store):

@@ -590,7 +590,7 @@ def test_not_an_http_url_is_store_error() -> None:
     [
         lambda s: s.search_runs(["0"], "metrics.acc >"),
         lambda s: s.search_runs(["0"], "params.lr = 0.01"),
-        lambda s: s.search_runs(["0"], "metrics.acc > 1 OR metrics.acc < 0"),
+        lambda s: s.search_runs(["0"], "metrics.acc > 1 OR (metrics.acc < 0"),
         lambda s: s.search_runs(["0"], None, ["metrics.acc DOWN"]),
         lambda s: s.search_runs(["0"], max_results=50001),
         lambda s: s.search_runs(["0"], max_results=0),

@@ -36,6 +36,8 @@ SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT = 100
 SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD = 1000
 SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT = 10000
 SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD = 200000
+# Artifact previews read at most this much of a file (tuiflow's own limit, not MLflow's).
+ARTIFACT_READ_MAX_BYTES = 1_048_576
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,16 @@ class Store(Protocol):
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]: ...
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]: ...
+
+    def read_artifact(
+        self, run_id: str, path: str, max_bytes: int = ARTIFACT_READ_MAX_BYTES
+    ) -> bytes:
+        """The first `max_bytes` bytes of one artifact file (for previews).
+
+        `NotFoundError` for a missing file; `InvalidArgumentError` for a folder or a path
+        that leaves the run's artifact root (`../`).
+        """
+        ...
 
     def search_registered_models(
         self,

@@ -36,8 +36,10 @@ from tuiflow.entities import (
 )
 from tuiflow.errors import NotFoundError, QueryError, StoreError
 from tuiflow.query import evaluate, parser
+from tuiflow.query.extension import parse_search_filter
 from tuiflow.stores import file_tracking as ft
 from tuiflow.stores.base import (
+    ARTIFACT_READ_MAX_BYTES,
     SEARCH_EXPERIMENTS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_THRESHOLD,
@@ -51,7 +53,11 @@ from tuiflow.stores.base import (
 )
 from tuiflow.stores.file_metrics import MalformedMetricError, read_history
 from tuiflow.stores.file_registry import RegistryReader, hides_prompts, is_prompt
-from tuiflow.stores.local_artifacts import list_local_artifacts, local_artifact_dir
+from tuiflow.stores.local_artifacts import (
+    list_local_artifacts,
+    local_artifact_dir,
+    read_local_artifact,
+)
 from tuiflow.stores.yamlio import is_safe_key
 
 _MAX_WARNINGS = 1000
@@ -178,7 +184,8 @@ class FileStore:
         page_token: str | None = None,
     ) -> Page[Run]:
         check_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
-        node = parser.parse_run_filter(filter)
+        # MLflow's filters and tuiflow's OR/NOT extension both run through the evaluator.
+        node, _ = parse_search_filter(filter)
         keys = parser.parse_run_order_by(list(order_by or ()))
         need = evaluate.required_fields(node, keys)
         view = ViewType(view)
@@ -305,6 +312,11 @@ class FileStore:
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         return list_local_artifacts(self.artifact_root(run_id), path)
+
+    def read_artifact(
+        self, run_id: str, path: str, max_bytes: int = ARTIFACT_READ_MAX_BYTES
+    ) -> bytes:
+        return read_local_artifact(self.artifact_root(run_id), path, max_bytes)
 
     def artifact_root(self, run_id: str) -> str:
         """Where the run's artifacts are on this machine.

@@ -12,7 +12,7 @@ import os
 from urllib.parse import unquote, urlsplit
 
 from tuiflow.entities import FileInfo
-from tuiflow.errors import InvalidArgumentError, StoreError
+from tuiflow.errors import InvalidArgumentError, NotFoundError, StoreError
 
 _UPLOADING_PREFIX = ".artifact.uploading."
 
@@ -85,3 +85,45 @@ def list_local_artifacts(artifact_uri: str, path: str | None = None) -> list[Fil
         infos.append(FileInfo(prefix + entry.name, is_dir, size))
     infos.sort(key=lambda f: f.path)
     return infos
+
+
+def artifact_path(path: str) -> str:
+    """`path` normalised to a '/'-separated file path inside the artifact root.
+
+    InvalidArgumentError when it is empty or leaves the root (`../x`, `/etc/passwd`).
+    """
+    rel = _relative(path)
+    if not rel:
+        raise InvalidArgumentError("an artifact path naming a file is required")
+    return rel.replace(os.sep, "/")
+
+
+def read_local_artifact(artifact_uri: str, path: str, max_bytes: int) -> bytes:
+    """The first `max_bytes` bytes of the file at `path` under the artifact root.
+
+    Same escape protection as listing: `..` and symlinks leading out of the root are
+    refused. A missing file is NotFoundError; a folder is InvalidArgumentError.
+    """
+    if max_bytes < 0:
+        raise InvalidArgumentError(f"max_bytes must be >= 0, got {max_bytes}")
+    rel = artifact_path(path)
+    base = local_artifact_dir(artifact_uri)
+    target = os.path.join(base, rel)
+    real_base = os.path.realpath(base)
+    real_target = os.path.realpath(target)
+    if not real_target.startswith(real_base.rstrip(os.sep) + os.sep):
+        raise InvalidArgumentError(f"artifact path {path!r} escapes the run's artifact root")
+    if os.path.isdir(real_target):
+        raise InvalidArgumentError(f"artifact {path!r} is a folder, not a file")
+    # A FIFO or device would block or never end; only regular files are read.
+    if os.path.exists(real_target) and not os.path.isfile(real_target):
+        raise InvalidArgumentError(f"artifact {path!r} is not a regular file")
+    try:
+        with open(real_target, "rb") as fh:
+            return fh.read(max_bytes)
+    except FileNotFoundError:
+        raise NotFoundError(f"no artifact {path!r} in the run's artifact root") from None
+    except PermissionError as exc:
+        raise StoreError(f"{target}: permission denied", "check the file's permissions") from exc
+    except OSError as exc:
+        raise StoreError(f"{target}: cannot read ({exc.strerror or exc})") from exc

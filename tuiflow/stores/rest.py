@@ -3,7 +3,8 @@
 Filters and order_by strings are validated locally with `tuiflow.query.parser`, so a typo
 gets an offset-bearing QueryError before any round trip, and then sent to the server
 exactly as written: the server is the authority on what matches and in which order.
-Page tokens are the server's own and pass through untouched.
+Page tokens are the server's own and pass through untouched. The one exception is a run
+filter using tuiflow's OR/NOT extension, which a server cannot run: see `rest_extended`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tuiflow.entities import (
 from tuiflow.errors import InvalidArgumentError, NotFoundError, QueryError
 from tuiflow.stores import rest_convert as convert
 from tuiflow.stores.base import (
+    ARTIFACT_READ_MAX_BYTES,
     SEARCH_EXPERIMENTS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_THRESHOLD,
@@ -34,6 +36,7 @@ from tuiflow.stores.base import (
     Capabilities,
     check_max_results,
 )
+from tuiflow.stores.local_artifacts import artifact_path
 from tuiflow.stores.rest_client import RestClient
 
 # Upper bound on pages followed for unpaginated reads (metric history, artifact listing);
@@ -62,6 +65,9 @@ def _validate(
 
 class RestStore:
     """The `Store` protocol over `mlflow server`'s `/api/2.0/mlflow` endpoints."""
+
+    # Runs per server request when an extended (OR/NOT) filter is evaluated locally.
+    extended_page_size = SEARCH_MAX_RESULTS_DEFAULT
 
     def __init__(self, base_url: str):
         self._client = RestClient(base_url)
@@ -145,11 +151,43 @@ class RestStore:
         view: ViewType = ViewType.ACTIVE_ONLY,
         max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
         page_token: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
     ) -> Page[Run]:
+        """MLflow filters go to the server verbatim. A filter using tuiflow's OR/NOT
+        extension is run locally over the server's pages (`rest_extended`); then
+        `on_progress(n)` is told how many runs have been fetched so far in this call."""
         from tuiflow.query import parser
+        from tuiflow.query.extension import parse_search_filter, server_part
 
         check_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
-        _validate(filter, order_by, parser.parse_run_filter, parser.parse_run_order_by)
+        node, plain = parse_search_filter(filter)
+        parser.parse_run_order_by(list(order_by))
+        if not plain:
+            from tuiflow.stores.rest_extended import search_extended
+
+            def fetch(server_filter: str | None, token: str | None, size: int) -> Page[Run]:
+                return self._search_runs(experiment_ids, server_filter, order_by, view, size, token)
+
+            return search_extended(
+                fetch,
+                node,
+                server_part(node),
+                max_results,
+                page_token,
+                self.extended_page_size,
+                on_progress,
+            )
+        return self._search_runs(experiment_ids, filter, order_by, view, max_results, page_token)
+
+    def _search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter: str | None,
+        order_by: Sequence[str],
+        view: ViewType,
+        max_results: int,
+        page_token: str | None,
+    ) -> Page[Run]:
         body = {
             "experiment_ids": [str(e) for e in experiment_ids],
             "filter": filter or None,
@@ -191,6 +229,19 @@ class RestStore:
                 break
             params = {**params, "page_token": token}
         return out
+
+    def read_artifact(
+        self, run_id: str, path: str, max_bytes: int = ARTIFACT_READ_MAX_BYTES
+    ) -> bytes:
+        # `/get-artifact` (mlflow/server/handlers.py get_artifact_handler) serves runs with a
+        # root the server can read itself and runs with `mlflow-artifacts:` roots alike; the
+        # `/api/2.0/mlflow-artifacts/artifacts/<path>` proxy route needs the resolved path.
+        rel = artifact_path(path)
+        if max_bytes < 0:
+            raise InvalidArgumentError(f"max_bytes must be >= 0, got {max_bytes}")
+        return self._client.download(
+            "/get-artifact", {"path": rel, "run_uuid": run_id}, max_bytes
+        )
 
     # -- model registry --------------------------------------------------------------------
 

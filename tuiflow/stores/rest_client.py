@@ -203,6 +203,27 @@ class RestClient:
             return self._decode(response, query=query)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    def download(self, route: str, params: Mapping[str, Any], max_bytes: int) -> bytes:
+        """At most `max_bytes` of a raw (non-JSON) response at `route`, streamed so a huge
+        artifact is never read whole. `route` is relative to the server root."""
+        url = f"{self.base_url}{route}"
+        try:
+            with self._http.stream("GET", url, params=_clean_params(params)) as response:
+                if not 200 <= response.status_code < 300:
+                    response.read()
+                    self._decode(response, query=False)  # raises the server's error
+                    raise self._not_mlflow(response)
+                chunks: list[bytes] = []
+                got = 0
+                for chunk in response.iter_bytes():
+                    chunks.append(chunk[: max_bytes - got])
+                    got += len(chunks[-1])
+                    if got >= max_bytes:
+                        break
+                return b"".join(chunks)
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from None
+
     def _sleep(self, attempt: int) -> None:
         time.sleep(self._backoff_s * (2**attempt))
 

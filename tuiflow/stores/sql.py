@@ -32,9 +32,11 @@ from tuiflow.entities import (
 from tuiflow.errors import InvalidArgumentError, NotFoundError, StoreError
 from tuiflow.locate import mask_password
 from tuiflow.query import parser
+from tuiflow.query.extension import parse_search_filter
 from tuiflow.query.sql import ExperimentCompiler, RunCompiler
 from tuiflow.stores import sql_registry
 from tuiflow.stores.base import (
+    ARTIFACT_READ_MAX_BYTES,
     SEARCH_EXPERIMENTS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_THRESHOLD,
@@ -210,7 +212,8 @@ class SqlStore:
         page_token: str | None = None,
     ) -> Page[Run]:
         check_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
-        node = parser.parse_run_filter(filter)
+        # tuiflow's OR/NOT extension compiles to SQL like MLflow's AND-only filters.
+        node, _ = parse_search_filter(filter)
         keys = parser.parse_run_order_by(list(order_by or ()))
         comp = RunCompiler(self._schema)
         joins, terms = comp.order(keys, list(order_by or ()))
@@ -346,6 +349,18 @@ class SqlStore:
             return [_metric(*row) for row in conn.execute(q).all()]
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        from tuiflow.stores.local_artifacts import list_local_artifacts
+
+        return list_local_artifacts(self._local_artifact_root(run_id), path)
+
+    def read_artifact(
+        self, run_id: str, path: str, max_bytes: int = ARTIFACT_READ_MAX_BYTES
+    ) -> bytes:
+        from tuiflow.stores.local_artifacts import read_local_artifact
+
+        return read_local_artifact(self._local_artifact_root(run_id), path, max_bytes)
+
+    def _local_artifact_root(self, run_id: str) -> str:
         with self._connect() as conn:
             root = self._run_row(conn, run_id).artifact_uri
         if not root:
@@ -360,9 +375,7 @@ class SqlStore:
                 if scheme == "mlflow-artifacts"
                 else "only local and file:// artifact roots can be listed",
             )
-        from tuiflow.stores.local_artifacts import list_local_artifacts
-
-        return list_local_artifacts(root, path)
+        return root
 
     # -- model registry ---------------------------------------------------------------------
 

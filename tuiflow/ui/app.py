@@ -5,31 +5,63 @@ Screens and widgets do the work (screens/, widgets/); this module only wires the
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from textual import events, on
 from textual.app import App
 from textual.screen import Screen
 
+from tuiflow.config import DEFAULT_WATCH_SECONDS
 from tuiflow.stores.base import Store
 from tuiflow.ui import keys
+from tuiflow.ui.commands import ActionsProvider
 from tuiflow.ui.history import FilterHistory, default_history_path
 from tuiflow.ui.screens.help import HelpScreen
 from tuiflow.ui.screens.main import MainScreen
+
+# textual-image asks the terminal about Sixel/Kitty graphics when first imported, which
+# only works before Textual owns stdin: import the artifact preview with the app.
+from tuiflow.ui.widgets import artifact_preview as _artifact_preview  # noqa: E402, F401, I001
 
 
 class TuiflowApp(App[None]):
     CSS_PATH = "tuiflow.tcss"
     TITLE = "tuiflow"
     BINDINGS = keys.APP
+    COMMANDS = App.COMMANDS | {ActionsProvider}
 
     def __init__(
-        self, store: Store, *, read_only: bool = False, history_path: Path | None = None
+        self,
+        store: Store,
+        *,
+        read_only: bool = False,
+        history_path: Path | None = None,
+        theme: str | None = None,
+        watch: float | None = None,
+        watch_interval: float = DEFAULT_WATCH_SECONDS,
+        keymap: Mapping[str, str] | None = None,
+        notices: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.store = store
         self.read_only = read_only
         self.filter_history = FilterHistory(history_path)
         self.sub_title = store.display_uri
+        # Settings (config file, then command line): see tuiflow/config.py.
+        self.watch_start = watch  # watch mode from the start, every `watch` seconds
+        self.watch_interval = watch if watch else watch_interval  # what `w` turns on
+        self.user_keymap = dict(keymap or {})
+        self.notices = tuple(notices)  # one-line complaints to show once the app runs
+        if theme:
+            self.theme = theme
+        if self.user_keymap:
+            self.set_keymap(self.user_keymap)
+
+    @on(events.Mount)
+    def _show_notices(self) -> None:
+        for notice in self.notices:
+            self.notify(notice, severity="warning", markup=False, timeout=10)
 
     def get_default_screen(self) -> Screen:
         return MainScreen()
@@ -39,9 +71,27 @@ class TuiflowApp(App[None]):
             self.push_screen(HelpScreen())
 
 
-def run_app(store: Store, read_only: bool = False) -> None:
+def run_app(
+    store: Store,
+    read_only: bool = False,
+    *,
+    theme: str | None = None,
+    watch: float | None = None,
+    watch_interval: float = DEFAULT_WATCH_SECONDS,
+    keymap: Mapping[str, str] | None = None,
+    notices: Sequence[str] = (),
+) -> None:
     """`tuiflow [STORE]`: explore `store` until the user quits."""
-    app = TuiflowApp(store, read_only=read_only, history_path=default_history_path())
+    app = TuiflowApp(
+        store,
+        read_only=read_only,
+        history_path=default_history_path(),
+        theme=theme,
+        watch=watch,
+        watch_interval=watch_interval,
+        keymap=keymap,
+        notices=notices,
+    )
     try:
         app.run()
     finally:

@@ -68,3 +68,37 @@ def order_clause(column: Column, ascending: bool) -> str | None:
     if column.order_by is None:
         return None
     return f"{column.order_by} {'ASC' if ascending else 'DESC'}"
+
+
+# -- the column chooser's model (`C`): defaults plus the user's per-view choices ------------
+
+
+def tag_column(key: str) -> Column:
+    quoted = quote_key(key)
+    return Column(f"t:{key}", f"tags.{key}", f"tags.{quoted}" if quoted else None)
+
+
+def optional_columns(runs: Sequence[Run]) -> list[tuple[Column, bool]]:
+    """Every metric, param and tag column the runs could show, with whether it shows by default.
+
+    Defaults are what `run_columns` shows: all metrics and the params that differ; tags
+    are off (MLflow's own `mlflow.*` tags would crowd the table).
+    """
+    differing = set(differing_params(runs))
+    out = [(metric_column(k), True) for k in sorted({k for r in runs for k in r.metrics})]
+    out += [(param_column(k), k in differing) for k in sorted({k for r in runs for k in r.params})]
+    out += [(tag_column(k), False) for k in sorted({k for r in runs for k in r.tags})]
+    return out
+
+
+def chosen_columns(
+    runs: Sequence[Run], choice: dict[str, bool], *, several_experiments: bool = False
+) -> list[Column]:
+    """`run_columns`, with columns the user switched on or off (by key) honoured."""
+    columns = list(FIXED)
+    if several_experiments:
+        columns.insert(2, EXPERIMENT)
+    for col, default in optional_columns(runs):
+        if choice.get(col.key, default):
+            columns.append(col)
+    return columns

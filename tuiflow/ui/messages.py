@@ -63,6 +63,8 @@ class RunsStatus(Message):
     total_complete: bool
     filtered: bool
     loading: bool
+    view: ViewType = ViewType.ACTIVE_ONLY  # which runs: active, deleted or all
+    watching: float | None = None  # watch-mode interval in seconds, None when off
 
     def can_replace(self, message: Message) -> bool:
         # Only the latest state matters; a burst of page loads collapses into one update.
@@ -77,6 +79,8 @@ class RunChosen(Message):
 @dataclass
 class FilterApplied(Message):
     text: str
+    # From an `order by …` suffix in the filter line; None when the line has none.
+    order_by: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -89,3 +93,24 @@ class MetricHistoryLoaded(Message):
     run_id: str
     key: str
     history: tuple[Metric, ...]
+
+
+@dataclass
+class RunsRefreshed(Message):
+    """A watch-mode poll's answer (see `tuiflow.ui.watch.poll`)."""
+
+    generation: int
+    runs: tuple[Run, ...]
+    next_page_token: str | None
+    first_page_only: bool
+
+
+@dataclass
+class RunsUpdated(Message):
+    """Watch mode changed runs in the table; bubbles from the runs pane to the app.
+
+    A screen on top (a metric chart) does not receive it: the runs pane also calls that
+    screen's `refresh_histories()` when it has one.
+    """
+
+    run_ids: tuple[str, ...]

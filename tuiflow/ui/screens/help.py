@@ -15,6 +15,15 @@ from tuiflow.ui import keys
 from tuiflow.ui.widgets import cells
 from tuiflow.ui.widgets.nav_table import NavTable
 
+# Shown after the bindings: the filter bar's syntax beyond MLflow's (see README).
+FILTER_SYNTAX: list[tuple[str, str]] = [
+    ("A OR B", "runs matching either (MLflow itself has only AND)"),
+    ("NOT A", "runs where A is false, incl. runs without A's key"),
+    ("( … )", "group: (params.a = 'x' OR params.a = 'y') AND metrics.acc > 0.9"),
+    ("order by k [DESC], …", "suffix that sets the order, e.g. … order by metrics.acc DESC"),
+    ("tab / enter", "accept a suggestion (prefixes, keys, comparators, values)"),
+]
+
 
 def key_names(binding: Binding, keymap: dict[str, str]) -> list[str]:
     """The keys a binding answers to, after a user keymap has rebound it by id."""
@@ -65,4 +74,9 @@ class HelpScreen(ModalScreen[None]):
                     cells.text(binding.description),
                     cells.text(binding.id, "dim"),
                 )
+        table.add_row(
+            Text("Filter syntax, beyond MLflow", style="bold underline"), Text(""), Text("")
+        )
+        for syntax, meaning in FILTER_SYNTAX:
+            table.add_row(cells.text(syntax, "bold"), cells.text(meaning), Text(""))
         table.focus()

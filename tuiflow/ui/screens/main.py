@@ -23,7 +23,7 @@ from tuiflow.ui.widgets.status_bar import StatusBar
 
 
 class MainScreen(Screen[None]):
-    BINDINGS = keys.MAIN
+    BINDINGS = [*keys.MAIN, *keys.LIVE]
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -78,6 +78,20 @@ class MainScreen(Screen[None]):
     def action_cycle_view(self) -> None:
         self.query_one(StatusBar).set_experiments_loading(True)
         self.query_one(ExperimentsPane).cycle_view()
+
+    def action_models(self) -> None:
+        from tuiflow.ui.screens.models import ModelsScreen
+
+        self.app.push_screen(ModelsScreen())
+
+    def action_toggle_watch(self) -> None:
+        self.query_one(RunsPane).toggle_watch()
+
+    def action_cycle_runs_view(self) -> None:
+        self.query_one(RunsPane).cycle_view()
+
+    def action_export(self) -> None:
+        self.query_one(RunsPane).export()
 
     def action_switch_pane(self) -> None:
         experiments = self.query_one(ExperimentsTable)

@@ -1,4 +1,4 @@
-"""One run: overview, params, metrics (latest, with min/max/steps on demand), tags.
+"""One run: overview, params, metrics (latest, with min/max/steps on demand), tags, artifacts.
 
 The run arrives from the runs table; `r` re-reads it with `get_run`. Metric histories
 are read only when the Metrics tab is first shown, one key at a time in a worker.
@@ -18,6 +18,7 @@ from tuiflow.textsafe import inert
 from tuiflow.ui import clock, keys
 from tuiflow.ui.messages import LoadFailed, MetricHistoryLoaded, RunChosen, RunLoaded
 from tuiflow.ui.widgets import cells
+from tuiflow.ui.widgets.artifact_tree import ArtifactsBrowser, ArtifactTree
 from tuiflow.ui.widgets.nav_table import NavTable
 
 SOURCE_TAGS = (
@@ -65,7 +66,7 @@ def overview_rows(run: Run, now: int) -> list[tuple[str, str, str]]:
 
 
 class RunDetailScreen(Screen[None]):
-    BINDINGS = keys.DETAIL
+    BINDINGS = [*keys.DETAIL, *keys.DETAIL_CHART]
 
     DEFAULT_CSS = """
     RunDetailScreen #detail-title {
@@ -102,6 +103,8 @@ class RunDetailScreen(Screen[None]):
                 yield NavTable(id="metrics-table", cursor_type="row")
             with TabPane("Tags", id="tags"):
                 yield NavTable(id="tags-table", cursor_type="row")
+            with TabPane("Artifacts", id="artifacts"):
+                yield ArtifactsBrowser(self.current.run_id, id="artifacts-browser")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -157,7 +160,9 @@ class RunDetailScreen(Screen[None]):
     @on(TabbedContent.TabActivated)
     def _on_tab(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane.id
-        if pane:
+        if pane == "artifacts":
+            self._show_artifacts()
+        elif pane:
             self._table(pane).focus()
         if pane == "metrics" and not self.histories_requested and self.current.metrics:
             self.histories_requested = True
@@ -207,6 +212,9 @@ class RunDetailScreen(Screen[None]):
     def on_run_loaded(self, message: RunLoaded) -> None:
         self.current = message.run
         self._fill()
+        browser = self.query_one(ArtifactsBrowser)
+        if browser.started:  # `r` lists the artifacts again too
+            browser.start(self.current.run_id)
         self.histories_requested = False
         if self.query_one(TabbedContent).active == "metrics" and self.current.metrics:
             self.histories_requested = True
@@ -243,3 +251,29 @@ class RunDetailScreen(Screen[None]):
 
     def action_tab(self, name: str) -> None:
         self.query_one(TabbedContent).active = name
+
+    def _show_artifacts(self) -> None:
+        """List the artifacts the first time the tab is shown (widgets/artifact_tree.py)."""
+        browser = self.query_one(ArtifactsBrowser)
+        if not browser.started:
+            browser.start(self.current.run_id)
+        self.query_one(ArtifactTree).focus()
+
+    # -- metric chart (tuiflow/ui/screens/chart.py) ---------------------------------------
+
+    @on(DataTable.RowSelected, "#metrics-table")
+    def _on_metric_selected(self, event: DataTable.RowSelected) -> None:
+        self._plot(event.row_key.value)
+
+    def action_plot(self) -> None:
+        """`p`: chart this run, with the metric under the cursor on the Metrics tab."""
+        key = None
+        metrics = self._table("metrics")
+        if self.query_one(TabbedContent).active == "metrics" and metrics.row_count:
+            key = metrics.coordinate_to_cell_key(metrics.cursor_coordinate).row_key.value
+        self._plot(key)
+
+    def _plot(self, key: str | None) -> None:
+        from tuiflow.ui.screens.chart import ChartScreen
+
+        self.app.push_screen(ChartScreen([self.current], metric=key))

@@ -1,28 +1,55 @@
-"""Left pane: the store's experiments; Enter shows runs, space marks several."""
+"""Left pane: the store's experiments; Enter shows runs, space marks several.
+
+Columns: name, active run count (counted in a worker, filled in as counts arrive),
+last update, id. `f` opens a find box that narrows the list by name. The pane is about
+30% of the screen (24 columns at 80); the name column takes what is left, and columns
+that do not fit scroll.
+"""
 
 from __future__ import annotations
 
-from textual import on, work
+from dataclasses import dataclass
+
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable
+from textual.message import Message
+from textual.widgets import DataTable, Input
 from textual.worker import get_current_worker
 
 from tuiflow import humanize
 from tuiflow.entities import DELETED, Experiment, ViewType
 from tuiflow.ui import clock, keys
+from tuiflow.ui.counting import count_runs, short
 from tuiflow.ui.messages import ExperimentsChosen, ExperimentsLoaded, LoadFailed
 from tuiflow.ui.widgets import cells
+from tuiflow.ui.widgets.find_input import FindInput
 from tuiflow.ui.widgets.nav_table import NavTable
 
 VIEW_CYCLE = (ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY, ViewType.ALL)
 VIEW_LABEL = {ViewType.ACTIVE_ONLY: "active", ViewType.DELETED_ONLY: "deleted", ViewType.ALL: "all"}
 MARK = "●"
-NAME_WIDTH = 15
+NAME_WIDTH = 15  # before the pane knows its size
+MIN_NAME, MAX_NAME = 8, 32
+RUNS_WIDTH, UPDATED_WIDTH, ID_WIDTH = 4, 9, 18
+
+
+def name_width(inner: int) -> int:
+    """What is left for names in a pane `inner` cells wide (each column pads 1+1)."""
+    fixed = 1 + (1 + 2) + (RUNS_WIDTH + 2) + 2  # scrollbar, mark, runs, name's padding
+    if inner >= 40:
+        fixed += UPDATED_WIDTH + 2  # wide enough to keep "Updated" in view too
+    return max(MIN_NAME, min(MAX_NAME, inner - fixed))
+
+
+@dataclass
+class RunCount(Message):
+    experiment_id: str
+    text: str
 
 
 class ExperimentsTable(NavTable):
-    BINDINGS = keys.EXPERIMENTS
+    BINDINGS = [*keys.EXPERIMENTS, *keys.EXPERIMENTS_FIND]
 
     def __init__(self) -> None:
         super().__init__(id="experiments-table", cursor_type="row", zebra_stripes=False)
@@ -32,12 +59,18 @@ class ExperimentsTable(NavTable):
         if isinstance(pane, ExperimentsPane):
             pane.toggle_mark()
 
+    def action_find(self) -> None:
+        pane = self.parent
+        if isinstance(pane, ExperimentsPane):
+            pane.open_find()
+
 
 class ExperimentsPane(Vertical):
     DEFAULT_CSS = """
     ExperimentsPane {
-        width: 34;
-        max-width: 45%;
+        width: 30%;
+        min-width: 22;
+        max-width: 64;
         border: round $panel-lighten-2;
         border-title-color: $text-muted;
     }
@@ -50,12 +83,17 @@ class ExperimentsPane(Vertical):
     def __init__(self) -> None:
         super().__init__(id="experiments-pane")
         self.view = ViewType.ACTIVE_ONLY
-        self.experiments: list[Experiment] = []
+        self.experiments: list[Experiment] = []  # as loaded
+        self.listed: list[Experiment] = []  # those the find box lets through, in rows
+        self.find_text = ""
+        self.counts: dict[str, str] = {}  # experiment id -> run count as shown
+        self.name_width = NAME_WIDTH
         self.marked: list[str] = []  # experiment ids, in marking order
         self.shown_ids: tuple[str, ...] = ()
         self.loading = False
 
     def compose(self) -> ComposeResult:
+        yield FindInput(placeholder="find experiment", id="experiments-find")
         yield ExperimentsTable()
 
     @property
@@ -63,14 +101,27 @@ class ExperimentsPane(Vertical):
         return self.query_one(ExperimentsTable)
 
     def on_mount(self) -> None:
+        self._add_columns()
+        self.reload()
+
+    def _add_columns(self) -> None:
         table = self.table
         table.add_column(" ", key="mark", width=1)
-        table.add_column("Experiment", key="name", width=NAME_WIDTH)
-        table.add_column("Updated", key="updated", width=9)
-        self.reload()
+        table.add_column("Experiment", key="name", width=self.name_width)
+        table.add_column("Runs", key="runs", width=RUNS_WIDTH)
+        table.add_column("Updated", key="updated", width=UPDATED_WIDTH)
+        table.add_column("ID", key="id", width=ID_WIDTH)
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = name_width(self.content_size.width)
+        if width != self.name_width:
+            self.name_width = width
+            self._show_rows(rebuild_columns=True)
 
     def _update_title(self) -> None:
         title = f"Experiments · {VIEW_LABEL[self.view]}"
+        if self.find_text:
+            title += f" · {len(self.listed)} of {len(self.experiments)}"
         if self.marked:
             title += f" · {len(self.marked)} marked"
         self.border_title = title
@@ -109,24 +160,13 @@ class ExperimentsPane(Vertical):
             message.stop()
             return
         self.loading = False
-        table = self.table
-        keep = self.current_experiment()
         self.experiments = list(message.experiments)
         ids = {e.experiment_id for e in self.experiments}
         self.marked = [i for i in self.marked if i in ids]
-        table.clear()
-        now = clock.now_ms()
-        for exp in self.experiments:
-            deleted = exp.lifecycle_stage == DELETED
-            table.add_row(
-                cells.text(MARK if exp.experiment_id in self.marked else ""),
-                cells.text(exp.name, "strike dim" if deleted else ""),
-                cells.text(humanize.relative(exp.last_update_time, now), "dim"),
-                key=exp.experiment_id,
-            )
-        if keep is not None and keep.experiment_id in ids:
-            table.move_cursor(row=table.get_row_index(keep.experiment_id), animate=False)
+        self.counts = {}
+        self._show_rows()
         self._update_title()
+        self._count_all(tuple(e.experiment_id for e in self.experiments))
         first_load = not self.shown_ids
         if first_load and self.experiments:
             self._post_chosen(focus_runs=False)
@@ -136,12 +176,84 @@ class ExperimentsPane(Vertical):
             self.loading = False
             self._update_title()  # the message bubbles on to the screen, which reports it
 
+    def _show_rows(self, rebuild_columns: bool = False) -> None:
+        table = self.table
+        keep = self.current_experiment()
+        needle = self.find_text.casefold()
+        self.listed = [e for e in self.experiments if needle in e.name.casefold()]
+        table.clear(columns=rebuild_columns)
+        if rebuild_columns:
+            self._add_columns()
+        now = clock.now_ms()
+        for exp in self.listed:
+            deleted = exp.lifecycle_stage == DELETED
+            table.add_row(
+                cells.text(MARK if exp.experiment_id in self.marked else ""),
+                cells.text(exp.name, "strike dim" if deleted else ""),
+                cells.text(self.counts.get(exp.experiment_id, "…"), "dim", justify="right"),
+                cells.text(humanize.relative(exp.last_update_time, now), "dim"),
+                cells.text(exp.experiment_id, "dim"),
+                key=exp.experiment_id,
+            )
+        shown = {e.experiment_id for e in self.listed}
+        if keep is not None and keep.experiment_id in shown:
+            table.move_cursor(row=table.get_row_index(keep.experiment_id), animate=False)
+
+    @work(thread=True, exclusive=True, group="experiment-counts", exit_on_error=False)
+    def _count_all(self, experiment_ids: tuple[str, ...]) -> None:
+        worker = get_current_worker()
+        store = self.app.store  # type: ignore[attr-defined]
+        for exp_id in experiment_ids:
+            try:
+                counted = count_runs(store, exp_id, lambda: worker.is_cancelled)
+            except Exception:  # a count is a nicety; the runs pane reports real errors
+                counted = None
+                text = "—"
+            else:
+                text = short(*counted) if counted is not None else ""
+            if worker.is_cancelled:
+                return
+            self.post_message(RunCount(exp_id, text))
+
+    def on_run_count(self, message: RunCount) -> None:
+        message.stop()
+        self.counts[message.experiment_id] = message.text
+        if message.experiment_id in {e.experiment_id for e in self.listed}:
+            text = cells.text(message.text, "dim", justify="right")
+            self.table.update_cell(message.experiment_id, "runs", text)
+
+    # -- find box ----------------------------------------------------------------------------
+
+    def open_find(self) -> None:
+        box = self.query_one(FindInput)
+        box.add_class("-open")
+        box.focus()
+
+    def close_find(self) -> None:
+        box = self.query_one(FindInput)
+        box.remove_class("-open")
+        if box.value:
+            box.value = ""  # Changed follows, which shows every experiment again
+        self.table.focus()
+
+    @on(Input.Changed, "FindInput")
+    def _on_find_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.find_text = event.value
+        self._show_rows()
+        self._update_title()
+
+    @on(Input.Submitted, "FindInput")
+    def _on_find_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
     def current_experiment(self) -> Experiment | None:
         table = self.table
-        if not self.experiments or table.row_count == 0:
+        if not self.listed or table.row_count == 0:
             return None
-        row = min(table.cursor_row, len(self.experiments) - 1)
-        return self.experiments[row]
+        row = min(table.cursor_row, len(self.listed) - 1)
+        return self.listed[row]
 
     def chosen(self) -> tuple[Experiment, ...]:
         """The marked experiments, or else the one under the cursor."""

@@ -2,6 +2,9 @@
 
 A bad filter shows the parser's message with a caret under the offending token and is
 never sent to the store. Up/Down walk the filter history; Esc clears the filter.
+tuiflow's OR / NOT / parentheses are accepted, and an `order by key [ASC|DESC], …` suffix
+sets the runs' order (see `filter_suggest`). A dropdown suggests prefixes, keys,
+comparators and values from the loaded runs (`filter_complete`).
 """
 
 from __future__ import annotations
@@ -12,23 +15,22 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
+from tuiflow.entities import Run
 from tuiflow.errors import QueryError
-from tuiflow.query.parser import parse_run_filter
 from tuiflow.textsafe import inert
 from tuiflow.ui import keys
+from tuiflow.ui.filter_line import check_filter_line, split_order_by
+from tuiflow.ui.filter_suggest import Vocabulary, vocabulary
 from tuiflow.ui.history import FilterHistory
 from tuiflow.ui.messages import FilterApplied
+from tuiflow.ui.widgets.filter_complete import FilterAutoComplete
 
-PLACEHOLDER = "metrics.eval_acc > 0.9 and params.C = '1.0'"
+PLACEHOLDER = "metrics.eval_acc > 0.9 and params.C = '1.0'  (OR, NOT, ( ), order by …)"
 
 
 def check(text: str) -> QueryError | None:
-    """The QueryError a filter would raise, or None when MLflow would accept it."""
-    try:
-        parse_run_filter(text)
-    except QueryError as exc:
-        return exc
-    return None
+    """The QueryError the filter line would raise (filter, then `order by`), or None."""
+    return check_filter_line(text)[1]
 
 
 class FilterBar(Vertical):
@@ -72,12 +74,20 @@ class FilterBar(Vertical):
         self.history = history
         self.applied = ""
         self.error: QueryError | None = None
+        self.vocabulary = Vocabulary()
 
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label("filter")
             yield Input(placeholder=PLACEHOLDER, id="filter-input", select_on_focus=False)
         yield Static(id="filter-error")
+
+    def on_mount(self) -> None:
+        self.mount(FilterAutoComplete(self.input, lambda: self.vocabulary))
+
+    def learn(self, runs: list[Run]) -> None:
+        """Suggest the keys and values of these runs (the ones loaded now)."""
+        self.vocabulary = vocabulary(runs)
 
     @property
     def input(self) -> Input:
@@ -99,7 +109,16 @@ class FilterBar(Vertical):
             return
         self.history.add(text)
         self.applied = text
-        self.post_message(FilterApplied(text))
+        line = split_order_by(text)
+        order = line.order_by if line.order_start is not None else None
+        self.post_message(FilterApplied(line.filter, order))
+
+    def drop_order_by(self) -> None:
+        """Remove an `order by` suffix from the line (a column sort replaced it)."""
+        line = split_order_by(self.input.value)
+        if line.order_start is not None:
+            self.input.value = line.filter
+        self.applied = split_order_by(self.applied).filter
 
     def action_clear(self) -> None:
         self.input.value = ""
@@ -112,8 +131,12 @@ class FilterBar(Vertical):
     def action_history(self, direction: int) -> None:
         text = self.history.previous() if direction < 0 else self.history.next()
         if text is not None:
-            self.input.value = text
-            self.input.cursor_position = len(text)
+            complete = self.query_one(FilterAutoComplete)
+            with complete.prevent(Input.Changed):
+                self.input.value = text
+                self.input.cursor_position = len(text)
+            self.show_error(check(text))
+            complete.dismiss()  # Up/Down keep walking the history, not a dropdown
 
     def show_error(self, error: QueryError | None) -> None:
         """Show `error` under the input, with a caret at its offset; None hides it."""

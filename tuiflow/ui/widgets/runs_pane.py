@@ -3,7 +3,8 @@
 Runs arrive a page at a time (`search_runs` with `max_results`/`page_token`); the next
 page is fetched when the cursor reaches the last loaded row. Filter and sort are pushed
 down to the store. Each request carries a generation number so the answer to a request
-that a newer one replaced is dropped even if its thread finished anyway.
+that a newer one replaced is dropped even if its thread finished anyway. `V` cycles the
+runs view (active, deleted, all); watch mode and export live in `RunsLive`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
-from tuiflow.entities import Experiment, Run
+from tuiflow.entities import Experiment, Run, ViewType
 from tuiflow.errors import QueryError
 from tuiflow.ui.columns import order_clause
 from tuiflow.ui.history import FilterHistory
@@ -27,13 +28,16 @@ from tuiflow.ui.messages import (
     RunsStatus,
 )
 from tuiflow.ui.widgets.filter_bar import FilterBar
+from tuiflow.ui.widgets.runs_live import RunsLive
 from tuiflow.ui.widgets.runs_table import RunsTable, SortRequested
 
 COUNT_PAGE_SIZE = 1000
 COUNT_CAP = 50_000  # stop counting the unfiltered total past this many runs
+VIEW_CYCLE = (ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY, ViewType.ALL)
+VIEW_LABEL = {ViewType.ACTIVE_ONLY: "", ViewType.DELETED_ONLY: "deleted", ViewType.ALL: "all"}
 
 
-class RunsPane(Vertical):
+class RunsPane(RunsLive, Vertical):
     page_size = 500  # runs per search_runs call; tests lower it to exercise paging
     DEFAULT_CSS = """
     RunsPane {
@@ -72,7 +76,9 @@ class RunsPane(Vertical):
         self.generation = 0
         self.loading = False
         self.totals: dict[tuple[str, ...], tuple[int, bool]] = {}
+        self.view = ViewType.ACTIVE_ONLY
         self.border_title = "Runs"
+        self.init_live()
 
     def compose(self) -> ComposeResult:
         yield FilterBar(self.history)
@@ -81,6 +87,7 @@ class RunsPane(Vertical):
 
     def on_mount(self) -> None:
         self._set_empty("no experiment chosen")
+        self.start_live()
 
     @property
     def table(self) -> RunsTable:
@@ -99,9 +106,23 @@ class RunsPane(Vertical):
             self.runs = []
             self.table.set_runs([], {})
         self.experiments = experiments
-        names = ", ".join(e.name for e in experiments)
-        self.border_title = f"Runs · {names}" if len(experiments) == 1 else "Runs"
+        self._update_title()
         self.reload()
+
+    def cycle_view(self) -> None:
+        self.view = VIEW_CYCLE[(VIEW_CYCLE.index(self.view) + 1) % len(VIEW_CYCLE)]
+        self._update_title()
+        self.reload(forget_totals=True)
+        if not self.experiments:
+            self._post_status()
+
+    def _update_title(self) -> None:
+        parts = ["Runs"]
+        if len(self.experiments) == 1:
+            parts.append(self.experiments[0].name)
+        if VIEW_LABEL[self.view]:
+            parts.append(VIEW_LABEL[self.view])
+        self.border_title = " · ".join(parts)
 
     def reload(self, forget_totals: bool = False) -> None:
         if forget_totals:
@@ -115,7 +136,7 @@ class RunsPane(Vertical):
         self._post_status()
         self._fetch(self.generation, self.experiment_ids, self.filter_text, self.order_by, None)
         if self.filter_text and self.experiment_ids not in self.totals:
-            self._count(self.experiment_ids)
+            self._count(self.experiment_ids, self.view)
 
     def load_more(self) -> None:
         if self.loading or not self.next_token:
@@ -141,6 +162,7 @@ class RunsPane(Vertical):
                 list(experiment_ids),
                 filter=filter_text or None,
                 order_by=list(order_by),
+                view=self.view,
                 max_results=self.page_size,
                 page_token=token,
             )
@@ -153,14 +175,17 @@ class RunsPane(Vertical):
             )
 
     @work(thread=True, exclusive=True, group="runs-count", exit_on_error=False)
-    def _count(self, experiment_ids: tuple[str, ...]) -> None:
+    def _count(self, experiment_ids: tuple[str, ...], view: ViewType) -> None:
         worker = get_current_worker()
         store = self.app.store  # type: ignore[attr-defined]
         total, token = 0, None
         try:
             while True:
                 page = store.search_runs(
-                    list(experiment_ids), max_results=COUNT_PAGE_SIZE, page_token=token
+                    list(experiment_ids),
+                    view=view,
+                    max_results=COUNT_PAGE_SIZE,
+                    page_token=token,
                 )
                 total += len(page.items)
                 token = page.next_page_token
@@ -186,6 +211,7 @@ class RunsPane(Vertical):
             self.totals[self.experiment_ids] = (len(self.runs), True)
         by_id = {e.experiment_id: e for e in self.experiments}
         self.table.set_runs(self.runs, by_id)
+        self.query_one(FilterBar).learn(self.runs)  # suggestions follow the loaded runs
         if not self.runs:
             self._set_empty("no runs match the filter" if self.filter_text else "no runs")
         else:
@@ -217,8 +243,14 @@ class RunsPane(Vertical):
     def _on_filter_applied(self, message: FilterApplied) -> None:
         message.stop()
         self.table.focus()
-        if message.text != self.filter_text:
-            self.filter_text = message.text
+        order = self.order_by
+        if message.order_by is not None:  # the line's `order by` replaces a column sort
+            order = message.order_by
+            self.table.sort = None
+        elif self.table.sort is None:  # no column sort: the order came from the line
+            order = ()
+        if (message.text, order) != (self.filter_text, self.order_by):
+            self.filter_text, self.order_by = message.text, order
             self.reload()
 
     @on(SortRequested)
@@ -231,6 +263,7 @@ class RunsPane(Vertical):
             return
         self.order_by = (clause,)
         self.table.sort = (message.column.key, message.ascending)
+        self.query_one(FilterBar).drop_order_by()  # the column sort replaces the line's
         self.reload()
 
     @on(DataTable.CellSelected, "RunsTable")
@@ -263,5 +296,7 @@ class RunsPane(Vertical):
                 total_complete=total[1] if total else False,
                 filtered=bool(self.filter_text),
                 loading=self.loading,
+                view=self.view,
+                watching=self.watch_seconds,
             )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from tuiflow.entities import ViewType
 from tuiflow.textsafe import inert
 from tuiflow.ui.messages import RunsStatus
 
@@ -19,6 +20,11 @@ def runs_count(status: RunsStatus) -> str:
         total = f"{status.total}{'' if status.total_complete else '+'}"
         return f"{shown} of {total} runs"
     return f"{shown} {noun}"
+
+
+def seconds(value: float) -> str:
+    """'5s', '0.5s': an interval as people write it."""
+    return f"{value:g}s"
 
 
 class StatusBar(Static):
@@ -62,6 +68,11 @@ class StatusBar(Static):
             line.append(inert(where, single_line=True))
             line.append(SEP)
             line.append(runs_count(status))
+            if status.view is not ViewType.ACTIVE_ONLY:
+                line.append(f" ({status.view.value})", style="bold")
+        if status is not None and status.watching is not None:
+            line.append(SEP)
+            line.append(f"watching {seconds(status.watching)}", style="bold")
         if self.experiments_loading or (status is not None and status.loading):
             line.append(SEP)
             line.append("loading…", style="italic")

@@ -1,0 +1,97 @@
+"""`tuiflow open` (the default command): --theme, --watch and the settings file.
+
+`run_app` is replaced by a recorder so these tests check what the explorer would be
+started with, without starting it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.theme import BUILTIN_THEMES
+
+from tuiflow.cli import main
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_mlruns"
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+
+    def fake_run_app(store, read_only=False, **kw):
+        calls.append({"store": store.display_uri, "read_only": read_only, **kw})
+        store.close()
+
+    monkeypatch.setattr("tuiflow.ui.app.run_app", fake_run_app)
+    monkeypatch.setenv("TUIFLOW_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return calls
+
+
+def call(capsys, *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    out = capsys.readouterr()
+    return info.value.code, out.out, out.err
+
+
+def test_defaults_without_a_settings_file(capsys, started):
+    code, out, err = call(capsys, str(SAMPLE))
+    assert (code, out, err) == (0, "", "")
+    (kw,) = started
+    assert kw["read_only"] is False and kw["theme"] is None and kw["watch"] is None
+    assert kw["watch_interval"] == 5.0 and dict(kw["keymap"]) == {} and kw["notices"] == ()
+
+
+def test_bad_theme_is_one_line_listing_the_themes_and_exit_2(capsys, started):
+    code, out, err = call(capsys, "--theme", "no-such-theme", str(SAMPLE))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "unknown theme 'no-such-theme'" in err
+    assert all(name in err for name in BUILTIN_THEMES)
+    assert started == []  # the explorer never started
+
+
+def test_theme_and_watch_are_passed_on(capsys, started):
+    code, _, err = call(capsys, "open", "--theme", "nord", "--watch", "2.5", str(SAMPLE))
+    assert code == 0 and err == ""
+    assert started[0]["theme"] == "nord" and started[0]["watch"] == 2.5
+
+
+def test_watch_must_be_positive(capsys, started):
+    code, _, err = call(capsys, "--watch", "0", str(SAMPLE))
+    assert code == 2 and "--watch" in err and started == []
+
+
+def test_settings_file_gives_defaults_and_the_command_line_wins(capsys, started, tmp_path):
+    (tmp_path / "config.toml").write_text(
+        'read_only = true\ntheme = "gruvbox"\nwatch_seconds = 3\n'
+        '[keymap]\n"tuiflow.runs.sort_asc" = "o"\n'
+    )
+    code, _, err = call(capsys, str(SAMPLE))
+    assert code == 0 and err == ""
+    kw = started[-1]
+    assert kw["read_only"] is True and kw["theme"] == "gruvbox" and kw["watch_interval"] == 3.0
+    assert dict(kw["keymap"]) == {"tuiflow.runs.sort_asc": "o"}
+    call(capsys, "--theme", "nord", str(SAMPLE))
+    assert started[-1]["theme"] == "nord"
+
+
+def test_broken_settings_file_is_one_line_and_defaults(capsys, started, tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('read_only = true\ntheme = "nord\n')  # unterminated string
+    code, out, err = call(capsys, str(SAMPLE))
+    assert code == 0 and out == ""
+    assert err.count("\n") == 1 and str(path) in err and "using defaults" in err
+    kw = started[-1]
+    assert kw["read_only"] is False and kw["theme"] is None  # nothing half-applied
+    assert kw["notices"] and "using defaults" in kw["notices"][0]  # shown in the UI too
+
+
+def test_unknown_theme_in_the_settings_file_is_one_line_not_an_error(capsys, started, tmp_path):
+    (tmp_path / "config.toml").write_text('theme = "nope"\n')
+    code, _, err = call(capsys, str(SAMPLE))
+    assert code == 0 and err.count("\n") == 1 and "unknown theme 'nope'" in err
+    assert started[-1]["theme"] is None
