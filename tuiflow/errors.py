@@ -46,5 +46,12 @@ class NotFoundError(StoreError):
     """An experiment, run, model or artifact that does not exist."""
 
 
+class Cancelled(TuiflowError):
+    """Raised by a search's progress callback to stop it (the user pressed Esc)."""
+
+    def __init__(self) -> None:
+        super().__init__("cancelled")
+
+
 class InvalidArgumentError(TuiflowError):
     """A bad argument other than a filter (unknown experiment name, bad view type …)."""

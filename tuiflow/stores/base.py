@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -87,7 +87,11 @@ class Store(Protocol):
         view: ViewType = ViewType.ACTIVE_ONLY,
         max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
         page_token: str | None = None,
-    ) -> Page[Run]: ...
+        on_progress: Callable[[int], None] | None = None,
+    ) -> Page[Run]:
+        """One page of runs. `on_progress(n)` hears how many runs were examined so far on
+        long searches; it may raise `Cancelled` to stop the search."""
+        ...
 
     def get_run(self, run_id: str) -> Run:
         """Active or deleted; `NotFoundError` if there is none."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tuiflow.entities import (
@@ -59,6 +59,9 @@ from tuiflow.stores.local_artifacts import (
     read_local_artifact,
 )
 from tuiflow.stores.yamlio import is_safe_key
+
+# How often a long run scan tells its caller how far it got (and lets it cancel).
+PROGRESS_EVERY = 500
 
 _MAX_WARNINGS = 1000
 
@@ -182,6 +185,7 @@ class FileStore:
         view: ViewType = ViewType.ACTIVE_ONLY,
         max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
         page_token: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
     ) -> Page[Run]:
         check_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
         # MLflow's filters and tuiflow's OR/NOT extension both run through the evaluator.
@@ -192,8 +196,12 @@ class FileStore:
         self._check_root()
         datasets = ft.DatasetCache(self._warn)
         candidates: list[tuple[Run, str, str]] = []  # run, run folder, experiment folder
+        examined = 0
         for exp_dir in self._experiment_dirs(experiment_ids):
             for name, run_path in ft.list_run_dirs(exp_dir.path, self._warn):
+                examined += 1
+                if on_progress is not None and examined % PROGRESS_EVERY == 0:
+                    on_progress(examined)
                 info = ft.read_run_info(run_path, name, exp_dir.experiment_id, self._warn)
                 if info is None or not view.includes(info.lifecycle_stage):
                     continue

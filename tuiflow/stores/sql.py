@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -210,7 +210,11 @@ class SqlStore:
         view: ViewType = ViewType.ACTIVE_ONLY,
         max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
         page_token: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
     ) -> Page[Run]:
+        # One query per page: the database does the examining, so there is no progress to
+        # report; `on_progress` is accepted for the protocol.
+        del on_progress
         check_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
         # tuiflow's OR/NOT extension compiles to SQL like MLflow's AND-only filters.
         node, _ = parse_search_filter(filter)

@@ -52,6 +52,10 @@ RUNS = [
     _b("p", "plot", "Plot metrics", "runs.plot"),
 ]
 
+RUNS_LOAD = [
+    _b("escape", "cancel_load", "Cancel loading", "runs.cancel_load", show=False),
+]
+
 FILTER = [
     _b("escape", "clear", "Clear filter", "filter.clear"),
     _b("up", "history(-1)", "Older filter", "filter.older", show=False),
@@ -163,6 +167,7 @@ SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Tables", TABLE),
     ("Experiments pane", EXPERIMENTS),
     ("Runs table", RUNS),
+    ("Loading runs", RUNS_LOAD),
     ("Filter bar", FILTER),
     ("Run detail", DETAIL),
     ("Artifacts tab", ARTIFACTS),

@@ -65,10 +65,22 @@ class RunsStatus(Message):
     loading: bool
     view: ViewType = ViewType.ACTIVE_ONLY  # which runs: active, deleted or all
     watching: float | None = None  # watch-mode interval in seconds, None when off
+    examined: int | None = None  # runs the store has looked at so far in a long load
 
     def can_replace(self, message: Message) -> bool:
         # Only the latest state matters; a burst of page loads collapses into one update.
         return isinstance(message, RunsStatus)
+
+
+@dataclass
+class RunsProgress(Message):
+    """A long runs load has examined `examined` runs so far (from the worker thread)."""
+
+    generation: int
+    examined: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RunsProgress) and message.generation == self.generation
 
 
 @dataclass

@@ -16,7 +16,8 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from tuiflow.entities import Experiment, Run, ViewType
-from tuiflow.errors import QueryError
+from tuiflow.errors import Cancelled, QueryError
+from tuiflow.ui import keys
 from tuiflow.ui.columns import order_clause
 from tuiflow.ui.history import FilterHistory
 from tuiflow.ui.messages import (
@@ -25,6 +26,7 @@ from tuiflow.ui.messages import (
     RunChosen,
     RunsCounted,
     RunsLoaded,
+    RunsProgress,
     RunsStatus,
 )
 from tuiflow.ui.widgets.filter_bar import FilterBar
@@ -39,6 +41,7 @@ VIEW_LABEL = {ViewType.ACTIVE_ONLY: "", ViewType.DELETED_ONLY: "deleted", ViewTy
 
 class RunsPane(RunsLive, Vertical):
     page_size = 500  # runs per search_runs call; tests lower it to exercise paging
+    BINDINGS = keys.RUNS_LOAD
     DEFAULT_CSS = """
     RunsPane {
         width: 1fr;
@@ -72,6 +75,7 @@ class RunsPane(RunsLive, Vertical):
         # What the table shows now; a request the store rejects falls back to it.
         self.good: tuple[str, tuple[str, ...], tuple[str, bool] | None] = ("", (), None)
         self.runs: list[Run] = []
+        self.examined: int | None = None  # progress of the load in flight
         self.next_token: str | None = None
         self.generation = 0
         self.loading = False
@@ -131,6 +135,7 @@ class RunsPane(RunsLive, Vertical):
             return
         self.generation += 1
         self.loading = True
+        self.examined = None
         self.next_token = None
         self._set_empty("loading…" if not self.runs else None)
         self._post_status()
@@ -157,6 +162,14 @@ class RunsPane(RunsLive, Vertical):
         token: str | None,
     ) -> None:
         store = self.app.store  # type: ignore[attr-defined]
+        worker = get_current_worker()
+
+        def progress(examined: int) -> None:
+            # Called from inside the store's scan: the only place a thread can be stopped.
+            if worker.is_cancelled:
+                raise Cancelled()
+            self.post_message(RunsProgress(generation, examined))
+
         try:
             page = store.search_runs(
                 list(experiment_ids),
@@ -165,7 +178,10 @@ class RunsPane(RunsLive, Vertical):
                 view=self.view,
                 max_results=self.page_size,
                 page_token=token,
+                on_progress=progress,
             )
+        except Cancelled:
+            return
         except Exception as exc:  # QueryError/StoreError, or a store bug: shown, never fatal
             self.post_message(LoadFailed("runs", exc, generation))
             return
@@ -216,6 +232,27 @@ class RunsPane(RunsLive, Vertical):
             self._set_empty("no runs match the filter" if self.filter_text else "no runs")
         else:
             self._set_empty(None)
+        self._post_status()
+
+    def on_runs_progress(self, message: RunsProgress) -> None:
+        message.stop()
+        if message.generation == self.generation and self.loading:
+            self.examined = message.examined
+            self._post_status()
+
+    def action_cancel_load(self) -> None:
+        """Esc while runs load: stop the store's scan and keep what the table shows."""
+        if not self.loading:
+            return
+        self.workers.cancel_group(self, "runs")
+        self.generation += 1  # an answer already on its way is ignored
+        self.loading = False
+        self.examined = None
+        self.filter_text, self.order_by, self.table.sort = self.good
+        self.query_one(FilterBar).applied = self.filter_text
+        if not self.runs:
+            self._set_empty("loading cancelled (r reloads)")
+        self.app.notify("Loading cancelled", timeout=3)
         self._post_status()
 
     def on_runs_counted(self, message: RunsCounted) -> None:
@@ -296,6 +333,7 @@ class RunsPane(RunsLive, Vertical):
                 total_complete=total[1] if total else False,
                 filtered=bool(self.filter_text),
                 loading=self.loading,
+                examined=self.examined if self.loading else None,
                 view=self.view,
                 watching=self.watch_seconds,
             )

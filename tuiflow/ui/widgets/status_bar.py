@@ -76,4 +76,6 @@ class StatusBar(Static):
         if self.experiments_loading or (status is not None and status.loading):
             line.append(SEP)
             line.append("loading…", style="italic")
+            if status is not None and status.loading and status.examined:
+                line.append(f" {status.examined:,} runs read (esc cancels)", style="italic")
         self.update(line)
