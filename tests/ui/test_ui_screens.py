@@ -202,3 +202,34 @@ def test_filter_rejected_by_the_store_is_shown_in_place_and_rolled_back():
         assert app.screen.query_one("#runs-pane").filter_text == ""
 
     run_ui(store, body)
+
+
+def test_run_detail_lists_child_runs_and_opens_one(sample_store):
+    runs = []
+    for exp in sample_store.search_experiments().items:
+        runs += sample_store.search_runs([exp.experiment_id]).items
+    parent_ids = {r.parent_run_id for r in runs if r.parent_run_id}
+    parent = next(r for r in runs if r.run_id in parent_ids)
+    children = {r.run_id for r in runs if r.parent_run_id == parent.run_id}
+    assert len(children) > 1
+    childless = next(r for r in runs if r.run_id not in parent_ids)
+
+    async def body(pilot, app):
+        app.push_screen(RunDetailScreen(parent))
+        await settle(pilot)
+        overview = app.screen.query_one("#overview-table")
+        listed = {k[len("child:"):] for k in row_keys(overview) if k.startswith("child:")}
+        assert listed == children
+        first_child = next(k for k in row_keys(overview) if k.startswith("child:"))
+        await pilot.press("g", *["j"] * row_keys(overview).index(first_child), "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunDetailScreen)
+        assert app.screen.current.run_id == first_child[len("child:"):]
+        assert app.screen.current.parent_run_id == parent.run_id
+        await pilot.press("escape", "escape")
+        app.push_screen(RunDetailScreen(childless))
+        await settle(pilot)
+        overview = app.screen.query_one("#overview-table")
+        assert not [k for k in row_keys(overview) if k.startswith("child:")]
+
+    run_ui(sample_store, body)

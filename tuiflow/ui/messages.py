@@ -73,6 +73,14 @@ class RunsStatus(Message):
 
 
 @dataclass
+class ChildRunsLoaded(Message):
+    """The runs whose `mlflow.parentRunId` is `run_id` (for the run detail overview)."""
+
+    run_id: str
+    children: tuple[Run, ...]
+
+
+@dataclass
 class RunsProgress(Message):
     """A long runs load has examined `examined` runs so far (from the worker thread)."""
 

@@ -16,7 +16,13 @@ from tuiflow import humanize
 from tuiflow.entities import Run
 from tuiflow.textsafe import inert
 from tuiflow.ui import clock, keys
-from tuiflow.ui.messages import LoadFailed, MetricHistoryLoaded, RunChosen, RunLoaded
+from tuiflow.ui.messages import (
+    ChildRunsLoaded,
+    LoadFailed,
+    MetricHistoryLoaded,
+    RunChosen,
+    RunLoaded,
+)
 from tuiflow.ui.widgets import cells
 from tuiflow.ui.widgets.artifact_tree import ArtifactsBrowser, ArtifactTree
 from tuiflow.ui.widgets.nav_table import NavTable
@@ -91,6 +97,7 @@ class RunDetailScreen(Screen[None]):
         super().__init__()
         self.current = run
         self.histories_requested = False
+        self.child_runs: dict[str, Run] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
@@ -117,6 +124,7 @@ class RunDetailScreen(Screen[None]):
         self._table("tags").add_columns("Tag", "Value")
         self._fill()
         self._table("overview").focus()
+        self._load_children(self.current)
 
     def _table(self, name: str) -> NavTable:
         return self.query_one(f"#{name}-table", NavTable)
@@ -209,9 +217,34 @@ class RunDetailScreen(Screen[None]):
             return
         self.post_message(RunLoaded(run))
 
+    @work(thread=True, exclusive=True, group="children", exit_on_error=False)
+    def _load_children(self, run: Run) -> None:
+        # Run ids are [A-Za-z0-9_-] (MLflow's _RUN_ID_REGEX), so single quotes are safe.
+        query = f"tags.`mlflow.parentRunId` = '{run.run_id}'"
+        try:
+            page = self.app.store.search_runs(  # type: ignore[attr-defined]
+                [run.experiment_id], filter=query, max_results=1000
+            )
+        except Exception as exc:  # the overview is still useful without its children
+            self.post_message(LoadFailed("child runs", exc))
+            return
+        self.post_message(ChildRunsLoaded(run.run_id, page.items))
+
+    def on_child_runs_loaded(self, message: ChildRunsLoaded) -> None:
+        if message.run_id != self.current.run_id:
+            return
+        self.child_runs = {r.run_id: r for r in message.children}
+        overview = self._table("overview")
+        for child in message.children:
+            label = f"{child.run_name}  {child.status}  {child.run_id}"
+            overview.add_row(
+                cells.text("Child run", "dim"), cells.text(label), key=f"child:{child.run_id}"
+            )
+
     def on_run_loaded(self, message: RunLoaded) -> None:
         self.current = message.run
         self._fill()
+        self._load_children(self.current)
         browser = self.query_one(ArtifactsBrowser)
         if browser.started:  # `r` lists the artifacts again too
             browser.start(self.current.run_id)
@@ -230,8 +263,11 @@ class RunDetailScreen(Screen[None]):
 
     @on(DataTable.RowSelected, "#overview-table")
     def _on_overview_selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value == "parent" and self.current.parent_run_id:
+        key = event.row_key.value or ""
+        if key == "parent" and self.current.parent_run_id:
             self._open_parent(self.current.parent_run_id)
+        elif key.startswith("child:") and key[6:] in self.child_runs:
+            self.app.push_screen(RunDetailScreen(self.child_runs[key[6:]]))
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def _open_parent(self, run_id: str) -> None:
