@@ -37,7 +37,12 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-SUBCOMMANDS = ("open", "experiments", "runs", "history", "models")
+SUBCOMMANDS = (
+    "open", "experiments", "runs", "history", "models",
+    # write verbs (tuiflow/cli_write.py, registered at the end of this module)
+    "delete-run", "restore-run", "delete-experiment", "restore-experiment", "rename-experiment",
+    "purge", "terminate-run", "transition", "alias", "set-tag", "delete-tag", "rename-run",
+)
 
 
 class View(str, Enum):
@@ -456,3 +461,7 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _die(f"internal error: {type(exc).__name__}: {exc} (set TUIFLOW_DEBUG=1 for details)", 1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# The write verbs register themselves on `app`; they import stores lazily too.
+from tuiflow import cli_write as _cli_write  # noqa: E402, F401

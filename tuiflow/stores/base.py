@@ -50,6 +50,8 @@ class Capabilities:
     artifacts: bool = True
     datasets: bool = True
     registry: bool = True
+    # False where tuiflow cannot remove for good (a tracking server has no gc endpoint).
+    purge: bool = True
 
 
 @runtime_checkable

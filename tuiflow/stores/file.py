@@ -53,6 +53,7 @@ from tuiflow.stores.base import (
 )
 from tuiflow.stores.file_metrics import MalformedMetricError, read_history
 from tuiflow.stores.file_registry import RegistryReader, hides_prompts, is_prompt
+from tuiflow.stores.file_write import FileWrites
 from tuiflow.stores.local_artifacts import (
     list_local_artifacts,
     local_artifact_dir,
@@ -66,7 +67,7 @@ PROGRESS_EVERY = 500
 _MAX_WARNINGS = 1000
 
 
-class FileStore:
+class FileStore(FileWrites):
     """Read side of an MLflow file store rooted at `root` (tracking and registry)."""
 
     def __init__(self, root: Path | str) -> None:
@@ -85,7 +86,8 @@ class FileStore:
     @property
     def capabilities(self) -> Capabilities:
         return Capabilities(
-            writable=False, stages=True, aliases=True, artifacts=True, datasets=True, registry=True
+            writable=os.access(self.root, os.W_OK),
+            stages=True, aliases=True, artifacts=True, datasets=True, registry=True
         )
 
     @property

@@ -38,6 +38,7 @@ from tuiflow.stores.base import (
 )
 from tuiflow.stores.local_artifacts import artifact_path
 from tuiflow.stores.rest_client import RestClient
+from tuiflow.stores.rest_write import RestWrites
 
 # Upper bound on pages followed for unpaginated reads (metric history, artifact listing);
 # a server that keeps returning the same token must not hang the caller.
@@ -63,7 +64,7 @@ def _validate(
     parse_order_by(list(order_by))
 
 
-class RestStore:
+class RestStore(RestWrites):
     """The `Store` protocol over `mlflow server`'s `/api/2.0/mlflow` endpoints."""
 
     # Runs per server request when an extended (OR/NOT) filter is evaluated locally.
@@ -78,7 +79,8 @@ class RestStore:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(writable=False)
+        # Writes go through the server's endpoints; permanent removal has none (`mlflow gc`).
+        return Capabilities(writable=True, purge=False)
 
     def close(self) -> None:
         self._client.close()

@@ -44,6 +44,8 @@ TLS_HINT = (
 _RETRY_TRANSPORT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
 _DUPLICATE_ORDER_BY = "`order_by` contains duplicate fields"
 _QUERY_ERROR_CODES = frozenset({"INVALID_PARAMETER_VALUE", "BAD_REQUEST"})
+# A write refused for what was asked (a taken name), not for a failing server.
+WRITE_ARGUMENT_CODES = frozenset({"RESOURCE_ALREADY_EXISTS"})
 _TRUE = frozenset({"true", "1", "yes", "on"})
 
 
@@ -180,9 +182,11 @@ class RestClient:
         body: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,
         query: bool = False,
+        argument_codes: frozenset[str] = frozenset(),
     ) -> dict[str, Any]:
         """One RPC. `idempotent` (default: GET only) allows retries; `query` marks a search,
-        whose INVALID_PARAMETER_VALUE errors become QueryError."""
+        whose INVALID_PARAMETER_VALUE errors become QueryError; server errors whose code is
+        in `argument_codes` become InvalidArgumentError with the server's message."""
         if idempotent is None:
             idempotent = method == "GET"
         url = f"{self.base_url}{API_PREFIX}{endpoint}"
@@ -200,8 +204,22 @@ class RestClient:
             if response.status_code in RETRY_STATUSES and not last:
                 self._sleep(attempt)
                 continue
-            return self._decode(response, query=query)
+            return self._decode(response, query=query, argument_codes=argument_codes)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def write(
+        self,
+        method: str,
+        endpoint: str,
+        body: Mapping[str, Any],
+        *,
+        argument_codes: frozenset[str] = WRITE_ARGUMENT_CODES,
+    ) -> dict[str, Any]:
+        """One state-changing RPC with a JSON body (DELETE too: MLflow ignores the query
+        string there). Never retried: a write that timed out may have landed."""
+        return self.call(
+            method, endpoint, body=body, idempotent=False, argument_codes=argument_codes
+        )
 
     def download(self, route: str, params: Mapping[str, Any], max_bytes: int) -> bytes:
         """At most `max_bytes` of a raw (non-JSON) response at `route`, streamed so a huge
@@ -249,7 +267,13 @@ class RestClient:
             return StoreError(f"cannot reach {where}: {_one_line(text)}")
         return StoreError(f"lost connection to {where}: {_one_line(text)}")
 
-    def _decode(self, response: httpx.Response, *, query: bool) -> dict[str, Any]:
+    def _decode(
+        self,
+        response: httpx.Response,
+        *,
+        query: bool,
+        argument_codes: frozenset[str] = frozenset(),
+    ) -> dict[str, Any]:
         status = response.status_code
         payload = _json_object(response)
         if 200 <= status < 300:
@@ -259,7 +283,7 @@ class RestClient:
                 raise self._not_mlflow(response)
             return payload
         if payload is not None and "error_code" in payload:
-            self._raise_api_error(status, payload, query=query)
+            self._raise_api_error(status, payload, query=query, argument_codes=argument_codes)
         if status in (401, 403):
             raise self._auth_error(response)
         location = response.headers.get("location")
@@ -275,7 +299,14 @@ class RestClient:
             )
         raise self._not_mlflow(response)
 
-    def _raise_api_error(self, status: int, payload: dict[str, Any], *, query: bool) -> NoReturn:
+    def _raise_api_error(
+        self,
+        status: int,
+        payload: dict[str, Any],
+        *,
+        query: bool,
+        argument_codes: frozenset[str] = frozenset(),
+    ) -> NoReturn:
         code = str(payload.get("error_code"))
         message = _one_line(mask_password(str(payload.get("message") or code)))
         if code == "RESOURCE_DOES_NOT_EXIST":
@@ -284,6 +315,8 @@ class RestClient:
             raise StoreError(f"authentication failed at {self.display_url}: {message}", AUTH_HINT)
         if code in _QUERY_ERROR_CODES:
             raise QueryError(message) if query else InvalidArgumentError(message)
+        if code in argument_codes:
+            raise InvalidArgumentError(message)
         if query and _DUPLICATE_ORDER_BY in message:
             # MLflow's SQL stores raise this without an error code, so it arrives as HTTP 500.
             raise QueryError(message)

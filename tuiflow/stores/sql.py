@@ -48,6 +48,7 @@ from tuiflow.stores.base import (
     encode_page_token,
 )
 from tuiflow.stores.sql_schema import Schema, inspect_schema, make_engine
+from tuiflow.stores.sql_write import TESTED_SCHEMAS, SqlWrites, read_alembic_version
 
 _CHUNK = 500  # ids per IN list: below every backend's bound-parameter limit
 
@@ -69,14 +70,15 @@ def _metric(key: str, value: float, timestamp: int, step: int, is_nan: Any) -> M
     return Metric(key, math.nan if is_nan else float(value), int(timestamp or 0), int(step or 0))
 
 
-class SqlStore:
-    """Read side of MLflow's SQL tracking + registry store."""
+class SqlStore(SqlWrites):
+    """MLflow's SQL tracking + registry store; writes come from `SqlWrites`."""
 
     def __init__(self, url: str):
         self._url = url
         self._engine = make_engine(url, self.display_uri)
         with self._connect() as conn:
             self._schema: Schema = inspect_schema(conn)
+            self._alembic_version = read_alembic_version(conn)
         if not (self._schema.has("experiments") and self._schema.has("runs")):
             self._engine.dispose()
             raise StoreError(
@@ -95,7 +97,7 @@ class SqlStore:
     def capabilities(self) -> Capabilities:
         s = self._schema
         return Capabilities(
-            writable=False,
+            writable=self._alembic_version in TESTED_SCHEMAS,
             aliases=s.has("registered_model_aliases"),
             datasets=s.has("datasets") and s.has("inputs"),
             registry=s.has("registered_models") and s.has("model_versions"),

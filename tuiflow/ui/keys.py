@@ -160,6 +160,41 @@ HELP = [
     _b("escape,question_mark,q", "dismiss", "Close help", "help.close"),
 ]
 
+# Write actions (tuiflow/ui/write_flows.py). Hidden and refused when read-only.
+WRITE = [
+    _b("ctrl+d", "write_delete", "Delete", "write.delete", show=False),
+    _b("D", "write_delete_matching", "Delete all matching", "write.delete_matching", show=False),
+    _b("u", "write_undo", "Undo delete", "write.undo", show=False),
+    _b("R", "write_restore", "Restore", "write.restore", show=False),
+    _b("T", "write_terminate", "Terminate run", "write.terminate", show=False),
+    _b("t", "write_set_tag", "Set tag", "write.set_tag", show=False),
+    _b("ctrl+t", "write_delete_tag", "Delete tag", "write.delete_tag", show=False),
+    _b("n", "write_rename", "Rename", "write.rename", show=False),
+    _b("P", "write_purge", "Purge deleted", "write.purge", show=False),
+]
+
+MODELS_WRITE = [
+    _b("P", "write_transition('Production')", "To Production", "models.to_production", show=False),
+    _b("S", "write_transition('Staging')", "To Staging", "models.to_staging", show=False),
+    _b("A", "write_transition('Archived')", "To Archived", "models.to_archived", show=False),
+    _b("N", "write_transition('None')", "To stage None", "models.to_none", show=False),
+    _b("a", "write_set_alias", "Set alias", "models.set_alias", show=False),
+    _b("ctrl+d", "write_delete_alias", "Delete alias", "models.delete_alias", show=False),
+]
+
+CONFIRM = [
+    _b("y,enter", "yes", "Confirm", "confirm.yes"),
+    _b("n,escape", "no", "Cancel", "confirm.no"),
+]
+
+TRANSITION = [
+    _b("a", "toggle_archive", "Archive existing", "confirm.archive"),
+]
+
+PROMPT = [
+    _b("escape", "cancel", "Cancel", "prompt.cancel"),
+]
+
 # Sections of the help screen, in reading order.
 SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Anywhere", APP),
@@ -182,4 +217,8 @@ SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Export", EXPORT),
     ("Metric chart", [*CHART, *DETAIL_CHART]),
     ("Help", HELP),
+    ("Write actions (main screen)", WRITE),
+    ("Write actions (models)", MODELS_WRITE),
+    ("Confirm", [*CONFIRM, *TRANSITION]),
+    ("Prompt", PROMPT),
 ]

@@ -20,10 +20,11 @@ from tuiflow.ui.widgets.experiments_pane import ExperimentsPane, ExperimentsTabl
 from tuiflow.ui.widgets.runs_pane import RunsPane
 from tuiflow.ui.widgets.runs_table import RunsTable
 from tuiflow.ui.widgets.status_bar import StatusBar
+from tuiflow.ui.write_flows import MainWriteFlows
 
 
-class MainScreen(Screen[None]):
-    BINDINGS = [*keys.MAIN, *keys.LIVE]
+class MainScreen(MainWriteFlows, Screen[None]):
+    BINDINGS = [*keys.MAIN, *keys.LIVE, *keys.WRITE]
 
     def compose(self) -> ComposeResult:
         app = self.app

@@ -40,9 +40,13 @@ from tuiflow.ui.screens.models_text import (
 )
 from tuiflow.ui.widgets import cells
 from tuiflow.ui.widgets.nav_table import NavTable
+from tuiflow.ui.write_flows import ModelWriteFlows
 
 MAX_PAGES = 100  # a server that keeps answering with a token must not hang the screen
 MAX_RUN_NAMES = 200  # source runs looked up per model
+VERSION_COLUMN_WIDTHS = {  # "Source run" is "name (8-char id)", long names truncated
+    "version": 7, "stage": 10, "aliases": 20, "run": 28, "created": 9, "status": 8,
+}
 
 
 @dataclass
@@ -62,8 +66,8 @@ class RunNamesLoaded(Message):
     run_names: dict[str, str]
 
 
-class ModelsScreen(Screen[None]):
-    BINDINGS = keys.MODELS
+class ModelsScreen(ModelWriteFlows, Screen[None]):
+    BINDINGS = [*keys.MODELS, *keys.MODELS_WRITE]
 
     DEFAULT_CSS = """
     ModelsScreen #models-title, ModelsScreen #model-header {
@@ -103,7 +107,9 @@ class ModelsScreen(Screen[None]):
             models.add_column(label, key=key)
         versions = self.query_one("#versions-table", NavTable)
         for key, label in VERSION_COLUMNS:
-            versions.add_column(label, key=key)
+            # Rows, aliases and source-run names arrive from separate workers; fixed widths
+            # keep the layout the same whichever comes first (and stop columns jumping).
+            versions.add_column(label, key=key, width=VERSION_COLUMN_WIDTHS[key])
         models.focus()
         self.action_refresh()
 
@@ -244,7 +250,7 @@ class ModelsScreen(Screen[None]):
         table = self.query_one("#versions-table", NavTable)
         for key, v in self.versions.items():
             if v.run_id in message.run_names:
-                table.update_cell(key, "run", self._run_cell(v.run_id), update_width=True)
+                table.update_cell(key, "run", self._run_cell(v.run_id))
 
     def _run_cell(self, run_id: str | None) -> Text:
         if not run_id:
