@@ -71,12 +71,15 @@ def client(store):
 
     # MLflow's file registry opens a client on the *global* URI while reading versions;
     # unset, that would create ./mlflow.db in the working directory.
-    previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    # Restore MLflow's globals exactly: set_tracking_uri("") would mean ./mlruns.
+    saved = (tracking_utils._tracking_uri, registry_utils._registry_uri)
     mlflow.set_tracking_uri(store.as_uri())
     mlflow.set_registry_uri(store.as_uri())
     yield MlflowClient(tracking_uri=store.as_uri(), registry_uri=store.as_uri())
-    mlflow.set_tracking_uri(previous or "")
-    mlflow.set_registry_uri("")
+    tracking_utils._tracking_uri, registry_utils._registry_uri = saved
 
 
 def _mlflow_runs(client, filter_string: str = "", order_by=None, view=None):
