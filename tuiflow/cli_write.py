@@ -114,6 +114,20 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _change_runs(args: list[str], store: str | None, read_only: bool, yes: bool, verb: str) -> None:
+    """delete-run and restore-run: the same plan, confirmation and report, two actions."""
+    where, ids = _split_many(args, store, f"{verb}-run [STORE] RUN_ID...")
+    actions = _actions(where, read_only)
+    actions.writer(f"{verb} runs" if len(ids) > 1 else f"{verb} a run")
+    plan = (actions.plan_delete_runs if verb == "delete" else actions.plan_restore_runs)(ids)
+    runs = _plural(len(plan.runs), "run")
+    if len(plan.runs) > 1:
+        confirm(f"{verb.capitalize()} {runs} in {', '.join(plan.experiments)}?", yes,
+                f"{verb} {runs}")
+    (actions.delete_runs if verb == "delete" else actions.restore_runs)(plan.run_ids)
+    _done(f"{verb}d {runs}: {_listing(list(plan.run_ids))}")
+
+
 @app.command("delete-run")
 def delete_run(
     args: Annotated[list[str], typer.Argument(metavar="[STORE] RUN_ID...")],
@@ -122,18 +136,7 @@ def delete_run(
     yes: YesOpt = False,
 ) -> None:
     """Delete runs (soft: MLflow's lifecycle_stage=deleted; `restore-run` undoes it)."""
-    where, ids = _split_many(args, store, "delete-run [STORE] RUN_ID...")
-    actions = _actions(where, read_only)
-    actions.writer("delete runs" if len(ids) > 1 else "delete a run")
-    plan = actions.plan_delete_runs(ids)
-    if len(plan.runs) > 1:
-        confirm(
-            f"Delete {_plural(len(plan.runs), 'run')} in {', '.join(plan.experiments)}?",
-            yes,
-            f"delete {_plural(len(plan.runs), 'run')}",
-        )
-    actions.delete_runs(plan.run_ids)
-    _done(f"deleted {_plural(len(plan.runs), 'run')}: {_listing(list(plan.run_ids))}")
+    _change_runs(args, store, read_only, yes, "delete")
 
 
 @app.command("restore-run")
@@ -144,18 +147,7 @@ def restore_run(
     yes: YesOpt = False,
 ) -> None:
     """Restore deleted runs."""
-    where, ids = _split_many(args, store, "restore-run [STORE] RUN_ID...")
-    actions = _actions(where, read_only)
-    actions.writer("restore runs" if len(ids) > 1 else "restore a run")
-    plan = actions.plan_restore_runs(ids)
-    if len(plan.runs) > 1:
-        confirm(
-            f"Restore {_plural(len(plan.runs), 'run')} in {', '.join(plan.experiments)}?",
-            yes,
-            f"restore {_plural(len(plan.runs), 'run')}",
-        )
-    actions.restore_runs(plan.run_ids)
-    _done(f"restored {_plural(len(plan.runs), 'run')}: {_listing(list(plan.run_ids))}")
+    _change_runs(args, store, read_only, yes, "restore")
 
 
 def _experiment_verb(args: list[str], store: str | None, read_only: bool, yes: bool, restore: bool):
