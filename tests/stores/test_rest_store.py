@@ -123,19 +123,8 @@ def tuiflow_run(run: Any) -> dict[str, Any]:
     }
 
 
-def mlflow_experiment(exp: Any) -> tuple:
-    return (
-        exp.experiment_id,
-        exp.name,
-        exp.artifact_location,
-        exp.lifecycle_stage,
-        exp.creation_time,
-        exp.last_update_time,
-        dict(exp.tags),
-    )
-
-
-def tuiflow_experiment(exp: Any) -> tuple:
+def experiment_fields(exp: Any) -> tuple:
+    """The fields compared, read the same way from MLflow's and tuiflow's entities."""
     return (
         exp.experiment_id,
         exp.name,
@@ -401,7 +390,7 @@ def test_search_experiments_filters_match_mlflow(
     ours, theirs = views
     expected = client.search_experiments(theirs, 1000, text)
     got = store.search_experiments(ours, text)
-    assert [tuiflow_experiment(e) for e in got] == [mlflow_experiment(e) for e in expected]
+    assert [experiment_fields(e) for e in got] == [experiment_fields(e) for e in expected]
 
 
 @pytest.mark.parametrize("order_by", EXPERIMENT_ORDERS, ids=lambda o: ",".join(o) or "default")
@@ -425,7 +414,7 @@ def test_get_experiment_and_by_name(
     store: RestStore, client: MlflowClient, server: dict[str, Any]
 ) -> None:
     for name, exp_id in server["experiments"].items():
-        assert tuiflow_experiment(store.get_experiment(exp_id)) == mlflow_experiment(
+        assert experiment_fields(store.get_experiment(exp_id)) == experiment_fields(
             client.get_experiment(exp_id)
         )
         by_name = store.get_experiment_by_name(name)
