@@ -1,9 +1,10 @@
 """Session fixtures: the same dataset written by real MLflow into every backend.
 
-`backend` is parametrized over a file store, a SQLite database and a live `mlflow server`
-(over SQLite). Each yields the tuiflow store and an MlflowClient on the same URI, so a
-contract test compares tuiflow with MLflow on identical data. Every store is built at
-most once per session, however many tests use it, and only when a test asks for it.
+`backend` is parametrized over a file store, SQLite, PostgreSQL and MariaDB databases
+(private servers from tests/db_servers.py) and a live `mlflow server` (over SQLite).
+Each yields the tuiflow store and an MlflowClient on the same URI, so a contract test
+compares tuiflow with MLflow on identical data. Every store is built at most once per
+session, however many tests use it, and only when a test asks for it.
 """
 
 from __future__ import annotations
@@ -32,9 +33,15 @@ TESTS_DIR = Path(__file__).parent
 if str(TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(TESTS_DIR))
 
+from db_servers import (  # noqa: E402
+    DatabaseServer,
+    DatabaseUnavailable,
+    mariadb_server,
+    postgres_server,
+)
 from stores.server_util import ServerInfo, mlflow_server  # noqa: E402
 
-BACKENDS = ("file", "sqlite", "rest")
+BACKENDS = ("file", "sqlite", "postgresql", "mysql", "rest")
 
 
 @dataclass
@@ -133,6 +140,44 @@ def sqlite_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend
     yield from _make_backend("sqlite", uri, uri, root)
 
 
+def _database_server(start: Any) -> Iterator[DatabaseServer]:
+    try:
+        with start() as server:
+            yield server
+    except DatabaseUnavailable as exc:
+        pytest.skip(f"no database server: {exc}")
+
+
+@pytest.fixture(scope="session")
+def postgres_db_server() -> Iterator[DatabaseServer]:
+    """A private PostgreSQL cluster for the session (or TUIFLOW_TEST_POSTGRES_URL)."""
+    yield from _database_server(postgres_server)
+
+
+@pytest.fixture(scope="session")
+def mariadb_db_server() -> Iterator[DatabaseServer]:
+    """A private MariaDB server for the session (or TUIFLOW_TEST_MYSQL_URL)."""
+    yield from _database_server(mariadb_server)
+
+
+@pytest.fixture(scope="session")
+def postgresql_backend(
+    postgres_db_server: DatabaseServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    root = tmp_path_factory.mktemp("postgresql_backend")
+    uri = postgres_db_server.create_database()
+    yield from _make_backend("postgresql", uri, uri, root)
+
+
+@pytest.fixture(scope="session")
+def mysql_backend(
+    mariadb_db_server: DatabaseServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    root = tmp_path_factory.mktemp("mysql_backend")
+    uri = mariadb_db_server.create_database()
+    yield from _make_backend("mysql", uri, uri, root)
+
+
 @pytest.fixture(scope="session")
 def mlflow_server_info(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInfo]:
     """The one `mlflow server` of the session (SQLite backend, local artifact root)."""
@@ -151,6 +196,8 @@ def rest_backend(mlflow_server_info: ServerInfo) -> Iterator[Backend]:
     params=[
         pytest.param("file", id="file"),
         pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
+        pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
         pytest.param("rest", id="rest", marks=pytest.mark.server),
     ],
 )

@@ -61,13 +61,16 @@ def compare(dialect: str, op: str, col: Clause, value: Any) -> Clause:
     string = isinstance(col.type, sa.String)
     if dialect == "mysql" and string and op in ("=", "!=", "LIKE", "IN", "NOT IN"):
         b = _binary(col)
+        # Bound as text, not bytes: the BINARY cast would otherwise type the parameter too.
+        if op in ("IN", "NOT IN"):
+            values = [sa.literal(v, sa.String()) for v in value]
+            return b.in_(values) if op == "IN" else ~b.in_(values)
+        text = sa.literal(value, sa.String())
         if op == "=":
-            return sa.and_(col == value, b == value)
+            return sa.and_(col == value, b == text)
         if op == "!=":
-            return sa.or_(col != value, b != value)
-        if op == "LIKE":
-            return sa.and_(col.like(value), b.like(value))
-        return b.in_(list(value)) if op == "IN" else ~b.in_(list(value))
+            return sa.or_(col != value, b != text)
+        return sa.and_(col.like(value), b.like(text))
     if dialect == "mssql" and string:
         col = col.collate("Latin1_General_CS_AS")
     if op == "LIKE":
