@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,21 +93,41 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def mlflow_server(
-    root: Path, *, serve_artifacts: bool = False, backend_uri: str | None = None
+    root: Path,
+    *,
+    serve_artifacts: bool = False,
+    backend_uri: str | None = None,
+    app_name: str | None = None,
+    static_prefix: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[ServerInfo]:
-    """Run `mlflow server` on a SQLite store in `root` (or `backend_uri`) until exit."""
+    """Run `mlflow server` on a SQLite store in `root` (or `backend_uri`) until exit.
+
+    `app_name` picks a server app (`basic-auth`); `static_prefix` serves everything under
+    that path, and `ServerInfo.url` then includes it; `env` adds variables for the server
+    only (auth config path, secret key, PYTHONPATH for a custom auth function).
+    """
     root.mkdir(parents=True, exist_ok=True)
     backend_uri = backend_uri or f"sqlite:///{root / 'mlflow.db'}"
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}{static_prefix or ''}"
     log = root / "server.log"
-    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
-    env.pop("MLFLOW_TRACKING_URI", None)
+    server_env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+    server_env.pop("MLFLOW_TRACKING_URI", None)
+    # The client-side credentials of a test must not leak into the server's own process.
+    for name in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN"):
+        server_env.pop(name, None)
+    server_env.update(env or {})
+    cmd = _command(root, port, backend_uri, serve_artifacts)
+    if app_name:
+        cmd += ["--app-name", app_name]
+    if static_prefix:
+        cmd += ["--static-prefix", static_prefix]
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            _command(root, port, backend_uri, serve_artifacts),
+            cmd,
             cwd=root,
-            env=env,
+            env=server_env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

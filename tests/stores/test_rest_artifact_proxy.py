@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from server_util import mlflow_server
 
@@ -46,3 +48,25 @@ def test_listing_goes_through_the_proxy(proxied, tmp_path):
         assert list((root / "mlartifacts").rglob("report.json"))
     finally:
         store.close()
+
+
+def test_preview_goes_through_the_proxy(proxied, tmp_path):
+    from mlflow import MlflowClient
+
+    server, root = proxied
+    client = MlflowClient(server.url)
+    run = client.create_run(client.create_experiment("proxied-preview"))
+    run_id = run.info.run_id
+    blob = bytes(range(256)) * 40  # binary, larger than one network chunk
+    (tmp_path / "blob.bin").write_bytes(blob)
+    client.log_artifact(run_id, str(tmp_path / "blob.bin"), "deep/er")
+    client.log_text(run_id, "ünïcode ✓", "notes.txt")
+
+    with RestStore(server.url) as store:
+        assert store.read_artifact(run_id, "deep/er/blob.bin") == blob
+        assert store.read_artifact(run_id, "deep/er/blob.bin", max_bytes=300) == blob[:300]
+        assert store.read_artifact(run_id, "notes.txt").decode() == "ünïcode ✓"
+        # What MLflow itself downloads through the same proxy.
+        fetched = client.download_artifacts(run_id, "deep/er/blob.bin", str(tmp_path / "dl"))
+        assert store.read_artifact(run_id, "deep/er/blob.bin") == Path(fetched).read_bytes()
+    assert list((root / "mlartifacts").rglob("blob.bin"))

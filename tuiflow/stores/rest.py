@@ -77,6 +77,12 @@ class RestStore(RestWrites):
     def display_uri(self) -> str:
         return self._client.display_url
 
+    def set_retry_listener(self, listener: Callable[[str], None] | None) -> None:
+        """`listener(text)` hears of each retried read ("… answered HTTP 503, retrying
+        (1/3)…"), from whichever thread made the request: the CLI prints it, the explorer
+        shows it, so a struggling server is never a silent hang."""
+        self._client.on_retry = listener
+
     @property
     def capabilities(self) -> Capabilities:
         # Writes go through the server's endpoints; permanent removal has none (`mlflow gc`).
@@ -241,9 +247,7 @@ class RestStore(RestWrites):
         rel = artifact_path(path)
         if max_bytes < 0:
             raise InvalidArgumentError(f"max_bytes must be >= 0, got {max_bytes}")
-        return self._client.download(
-            "/get-artifact", {"path": rel, "run_uuid": run_id}, max_bytes
-        )
+        return self._client.download("/get-artifact", {"path": rel, "run_uuid": run_id}, max_bytes)
 
     # -- model registry --------------------------------------------------------------------
 

@@ -6,17 +6,24 @@ message goes through `mask_password` in case a server echoes a URL back.
 
 Reads are retried briefly on connection errors and gateway statuses (a restarting
 server or proxy); writes never are, because a write that timed out may have landed.
+Each retry is announced to `on_retry` (the CLI prints it, the explorer shows it) so a
+slow answer is never a silent hang.
+
+Reads follow redirects within the server's own origin (scheme, host and port) only, so
+the Authorization header never travels to another host or over a downgraded scheme; a
+redirect elsewhere is an error naming the target. Writes follow no redirect at all.
 """
 
 from __future__ import annotations
 
 import base64
 import configparser
+import contextlib
 import json
 import os
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -32,9 +39,18 @@ DEFAULT_TIMEOUT_S = 30.0
 RETRIES = 3
 BACKOFF_S = 0.2
 RETRY_STATUSES = frozenset({502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
 AUTH_HINT = (
     "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (basic auth) "
     "or MLFLOW_TRACKING_TOKEN (bearer token)"
+)
+PERMISSION_HINT = (
+    "the user lacks permission for this; ask an MLflow admin, or use other credentials"
+)
+SAME_SERVER_HINT = (
+    "tuiflow follows redirects only within the same server, so credentials stay there; "
+    "use the URL it redirects to"
 )
 TLS_HINT = (
     "set MLFLOW_TRACKING_SERVER_CERT_PATH to the server's CA bundle, "
@@ -152,11 +168,27 @@ def _timeout() -> httpx.Timeout:
     return httpx.Timeout(total, connect=min(CONNECT_TIMEOUT_S, total))
 
 
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, url.port or default
+
+
 class RestClient:
     """JSON-over-HTTP calls to an MLflow tracking server's `/api/2.0` endpoints."""
 
-    def __init__(self, url: str, *, retries: int = RETRIES, backoff_s: float = BACKOFF_S):
+    def __init__(
+        self,
+        url: str,
+        *,
+        retries: int = RETRIES,
+        backoff_s: float = BACKOFF_S,
+        on_retry: Callable[[str], None] | None = None,
+    ):
         self.base_url, self.display_url, username, password = split_userinfo(url)
+        self._origin = _origin(httpx.URL(self.base_url))
+        # Told "<what went wrong>, retrying (n/N)…" before each retry's wait; may be
+        # called from any thread the request runs in.
+        self.on_retry = on_retry
         headers = {"Accept": "application/json", "User-Agent": "tuiflow"}
         auth = _authorization(username, password)
         if auth:
@@ -195,14 +227,15 @@ class RestClient:
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                response = self._http.request(method, url, params=clean, json=body)
+                response = self._send(method, url, clean, body, follow=idempotent)
             except httpx.TransportError as exc:
+                error = self._transport_error(exc)
                 if not last and isinstance(exc, _RETRY_TRANSPORT) and not _is_tls(exc):
-                    self._sleep(attempt)
+                    self._retry(attempt, error.message)
                     continue
-                raise self._transport_error(exc) from None
+                raise error from None
             if response.status_code in RETRY_STATUSES and not last:
-                self._sleep(attempt)
+                self._retry(attempt, f"{self.display_url} answered HTTP {response.status_code}")
                 continue
             return self._decode(response, query=query, argument_codes=argument_codes)
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -225,33 +258,94 @@ class RestClient:
         """At most `max_bytes` of a raw (non-JSON) response at `route`, streamed so a huge
         artifact is never read whole. `route` is relative to the server root."""
         url = f"{self.base_url}{route}"
+        query: dict[str, Any] | None = _clean_params(params)
         try:
-            with self._http.stream("GET", url, params=_clean_params(params)) as response:
-                if not 200 <= response.status_code < 300:
-                    response.read()
-                    self._decode(response, query=False)  # raises the server's error
-                    raise self._not_mlflow(response)
-                chunks: list[bytes] = []
-                got = 0
-                for chunk in response.iter_bytes():
-                    chunks.append(chunk[: max_bytes - got])
-                    got += len(chunks[-1])
-                    if got >= max_bytes:
-                        break
-                return b"".join(chunks)
+            for _ in range(MAX_REDIRECTS + 1):
+                with self._http.stream("GET", url, params=query) as response:
+                    target = self._redirect_target(response)
+                    if target is not None:
+                        url, query = target, None  # the Location carries its own query
+                        continue
+                    if not 200 <= response.status_code < 300:
+                        response.read()
+                        self._decode(response, query=False)  # raises the server's error
+                        raise self._not_mlflow(response)
+                    return _read_at_most(response, max_bytes)
         except httpx.TransportError as exc:
             raise self._transport_error(exc) from None
+        raise self._too_many_redirects()
 
-    def _sleep(self, attempt: int) -> None:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        body: Mapping[str, Any] | None,
+        *,
+        follow: bool,
+    ) -> httpx.Response:
+        """One request, following same-origin redirects when `follow` (reads only).
+
+        The method and body are kept on every redirect: MLflow's searches are POSTs, and
+        the 301/302-to-GET rewrite of browsers would turn them into empty GETs."""
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._http.request(method, url, params=params, json=body)
+            target = self._redirect_target(response) if follow else None
+            if target is None:
+                return response
+            url, params = target, None  # the Location carries its own query
+        raise self._too_many_redirects()
+
+    def _redirect_target(self, response: httpx.Response) -> str | None:
+        """Where a redirect points if it stays on this server; None if not a redirect.
+        A redirect to any other origin raises: the request would carry credentials."""
+        location = response.headers.get("location")
+        if response.status_code not in REDIRECT_STATUSES or not location:
+            return None
+        try:
+            target = response.url.join(location)
+        except (httpx.InvalidURL, ValueError):
+            raise self._redirect_error(response, SAME_SERVER_HINT) from None
+        if _origin(target) != self._origin:
+            raise self._redirect_error(response, SAME_SERVER_HINT)
+        return str(target)
+
+    def _redirect_error(self, response: httpx.Response, hint: str) -> StoreError:
+        location = response.headers.get("location", "")
+        with contextlib.suppress(httpx.InvalidURL, ValueError):  # else shown as sent
+            location = str(response.url.join(location))
+        return StoreError(
+            f"{self.display_url} redirects to {_one_line(mask_password(location))} "
+            f"(HTTP {response.status_code})",
+            hint,
+        )
+
+    def _too_many_redirects(self) -> StoreError:
+        return StoreError(
+            f"{self.display_url} redirected more than {MAX_REDIRECTS} times",
+            "check the URL and the proxy in front of the server",
+        )
+
+    def _retry(self, attempt: int, why: str) -> None:
+        """Announce retry `attempt + 1`, then wait before it (exponential backoff)."""
+        if self.on_retry is not None:
+            # A display hook must never turn a read into a failure.
+            with contextlib.suppress(Exception):
+                self.on_retry(f"{why}, retrying ({attempt + 1}/{self._retries})…")
         time.sleep(self._backoff_s * (2**attempt))
 
     def _transport_error(self, exc: httpx.TransportError) -> StoreError:
         where = self.display_url
         text = mask_password(str(exc)) or type(exc).__name__
         lowered = text.lower()
+        if isinstance(exc, httpx.ConnectTimeout):
+            return StoreError(f"cannot reach {where}: connect timed out")
         if isinstance(exc, httpx.TimeoutException):
-            kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
-            return StoreError(f"cannot reach {where}: {kind} timed out")
+            waited = self._http.timeout.read
+            return StoreError(
+                f"{where} did not answer within {waited:g}s (read timed out)",
+                "the server is stuck or slow; MLFLOW_HTTP_REQUEST_TIMEOUT sets the wait",
+            )
         if isinstance(exc, httpx.ConnectError):
             if "wrong version number" in lowered:
                 return StoreError(
@@ -286,12 +380,9 @@ class RestClient:
             self._raise_api_error(status, payload, query=query, argument_codes=argument_codes)
         if status in (401, 403):
             raise self._auth_error(response)
-        location = response.headers.get("location")
-        if 300 <= status < 400 and location:
-            raise StoreError(
-                f"{self.display_url} redirects to {mask_password(location)} (HTTP {status})",
-                "use the URL it redirects to",
-            )
+        if 300 <= status < 400 and response.headers.get("location"):
+            # A write (never followed: it could land twice) or an odd 3xx status.
+            raise self._redirect_error(response, "use the URL it redirects to")
         if status >= 500:
             raise StoreError(
                 f"{self.display_url} answered HTTP {status} {response.reason_phrase}".rstrip(),
@@ -311,7 +402,9 @@ class RestClient:
         message = _one_line(mask_password(str(payload.get("message") or code)))
         if code == "RESOURCE_DOES_NOT_EXIST":
             raise NotFoundError(message)
-        if status in (401, 403) or code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+        if status == 403 or code == "PERMISSION_DENIED":
+            raise StoreError(f"permission denied at {self.display_url}: {message}", PERMISSION_HINT)
+        if status == 401 or code == "UNAUTHENTICATED":
             raise StoreError(f"authentication failed at {self.display_url}: {message}", AUTH_HINT)
         if code in _QUERY_ERROR_CODES:
             raise QueryError(message) if query else InvalidArgumentError(message)
@@ -328,9 +421,12 @@ class RestClient:
                 f"{self.display_url} refused the Host header (HTTP 403)",
                 "start the server with --allowed-hosts including this host name",
             )
-        reason = "not authenticated" if response.status_code == 401 else "permission denied"
+        if response.status_code == 403:
+            return StoreError(
+                f"permission denied at {self.display_url} (HTTP 403)", PERMISSION_HINT
+            )
         return StoreError(
-            f"authentication failed at {self.display_url}: {reason} (HTTP {response.status_code})",
+            f"authentication failed at {self.display_url}: not authenticated (HTTP 401)",
             AUTH_HINT,
         )
 
@@ -341,6 +437,17 @@ class RestClient:
             f"(HTTP {response.status_code}, {kind})",
             "check the URL: it should be the server root, e.g. http://127.0.0.1:5000",
         )
+
+
+def _read_at_most(response: httpx.Response, max_bytes: int) -> bytes:
+    chunks: list[bytes] = []
+    got = 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk[: max_bytes - got])
+        got += len(chunks[-1])
+        if got >= max_bytes:
+            break
+    return b"".join(chunks)
 
 
 def _clean_params(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,9 +14,11 @@ from textual.screen import Screen
 
 from tuiflow.config import DEFAULT_WATCH_SECONDS
 from tuiflow.stores.base import Store
+from tuiflow.textsafe import inert
 from tuiflow.ui import keys
 from tuiflow.ui.commands import ActionsProvider
 from tuiflow.ui.history import FilterHistory, default_history_path
+from tuiflow.ui.messages import StoreRetrying
 from tuiflow.ui.screens.help import HelpScreen
 from tuiflow.ui.screens.main import MainScreen
 
@@ -57,11 +59,25 @@ class TuiflowApp(App[None]):
             self.theme = theme
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
+        listen = getattr(store, "set_retry_listener", None)
+        if listen is not None:
+            # Called in the worker thread doing the read; post_message is thread-safe.
+            listen(lambda text: self.post_message(StoreRetrying(text)))
 
     @on(events.Mount)
     def _show_notices(self) -> None:
         for notice in self.notices:
             self.notify(notice, severity="warning", markup=False, timeout=10)
+
+    @on(StoreRetrying)
+    def _show_retry(self, message: StoreRetrying) -> None:
+        self.notify(
+            inert(message.text, single_line=True),
+            title="Server not answering",
+            severity="warning",
+            markup=False,
+            timeout=5,
+        )
 
     def get_default_screen(self) -> Screen:
         return MainScreen()

@@ -134,3 +134,10 @@ class RunsUpdated(Message):
     """
 
     run_ids: tuple[str, ...]
+
+
+@dataclass
+class StoreRetrying(Message):
+    """The store is retrying a read ("… answered HTTP 503, retrying (1/3)…"); from a thread."""
+
+    text: str
