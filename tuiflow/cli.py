@@ -38,10 +38,24 @@ app = typer.Typer(
 )
 
 SUBCOMMANDS = (
-    "open", "experiments", "runs", "history", "models",
+    "open",
+    "experiments",
+    "runs",
+    "history",
+    "models",
     # write verbs (tuiflow/cli_write.py, registered at the end of this module)
-    "delete-run", "restore-run", "delete-experiment", "restore-experiment", "rename-experiment",
-    "purge", "terminate-run", "transition", "alias", "set-tag", "delete-tag", "rename-run",
+    "delete-run",
+    "restore-run",
+    "delete-experiment",
+    "restore-experiment",
+    "rename-experiment",
+    "purge",
+    "terminate-run",
+    "transition",
+    "alias",
+    "set-tag",
+    "delete-tag",
+    "rename-run",
 )
 
 
@@ -70,8 +84,22 @@ FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 
 def _say(message: str) -> None:
     from tuiflow.locate import mask_password
+    from tuiflow.textsafe import inert
 
-    typer.echo(f"tuiflow: {mask_password(message)}", err=True)
+    # Messages quote paths and names from the store: one inert line, whatever they hold.
+    typer.echo(f"tuiflow: {inert(mask_password(message), single_line=True)}", err=True)
+
+
+WARNINGS_SHOWN = 5
+
+
+def _report_warnings(store: Store) -> None:
+    """What the store skipped while reading, on stderr: the first few, then a count."""
+    warnings = list(getattr(store, "warnings", ()))
+    for message in warnings[:WARNINGS_SHOWN]:
+        _say(f"warning: {message}")
+    if len(warnings) > WARNINGS_SHOWN:
+        _say(f"warning: … and {len(warnings) - WARNINGS_SHOWN} more problems skipped")
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -89,7 +117,13 @@ def _die(message: str, code: int) -> NoReturn:
 def _open(store: str | None) -> Store:
     from tuiflow.locate import open_store
 
-    return open_store(store)
+    opened = open_store(store)
+    listen = getattr(opened, "set_retry_listener", None)
+    if listen is not None and sys.stderr.isatty():
+        # A person is waiting: say why the answer is slow. In scripts (stderr not a
+        # terminal) a failure stays the one line on stderr.
+        listen(_say)
+    return opened
 
 
 def _view(view: View):
@@ -238,8 +272,14 @@ def experiments(
         _write(serialize.dumps([serialize.experiment_to_dict(e) for e in exps]))
     elif fmt is Format.csv:
         rows = [serialize.experiment_to_dict(e) for e in exps]
-        keys = ["experiment_id", "name", "artifact_location", "lifecycle_stage",
-                "creation_time", "last_update_time"]
+        keys = [
+            "experiment_id",
+            "name",
+            "artifact_location",
+            "lifecycle_stage",
+            "creation_time",
+            "last_update_time",
+        ]
         _write(serialize.to_csv(keys, ([r[k] for k in keys] for r in rows)))
     else:
         from tuiflow.cli_tables import experiments_table
@@ -247,6 +287,7 @@ def experiments(
         console = _console()
         console.print(experiments_table(exps))
         console.print(f"{len(exps)} experiment{'s' if len(exps) != 1 else ''}", style="dim")
+    _report_warnings(opened)
 
 
 @app.command()
@@ -261,7 +302,7 @@ def runs(
         typer.Option(
             "-f",
             "--filter",
-            help="MLflow filter, e.g. \"metrics.acc > 0.9\"; OR, NOT and ( ) work too.",
+            help='MLflow filter, e.g. "metrics.acc > 0.9"; OR, NOT and ( ) work too.',
         ),
     ] = None,
     order_by: Annotated[
@@ -316,6 +357,7 @@ def runs(
         if hidden:
             note += f" ({hidden} more metric/param columns: use --format json or csv)"
         console.print(note, style="dim")
+    _report_warnings(opened)
 
 
 @app.command()
@@ -350,6 +392,7 @@ def history(
         if not points:
             raise InvalidArgumentError(f"run {run_id} has no metric '{metric_key}'")
         _console().print(history_table(points))
+    _report_warnings(opened)
 
 
 @app.command()
@@ -387,8 +430,17 @@ def models(
     if fmt is Format.json:
         _write(serialize.dumps([serialize.registered_model_to_dict(m, v) for m, v in listing]))
     elif fmt is Format.csv:
-        keys = ["name", "version", "current_stage", "aliases", "status", "run_id", "source",
-                "creation_timestamp", "last_updated_timestamp"]
+        keys = [
+            "name",
+            "version",
+            "current_stage",
+            "aliases",
+            "status",
+            "run_id",
+            "source",
+            "creation_timestamp",
+            "last_updated_timestamp",
+        ]
         rows = []
         for _, versions in listing:
             for v in versions:
@@ -401,8 +453,10 @@ def models(
 
         console = _console()
         console.print(models_table(listing))
-        console.print(f"{len(listing)} registered model{'s' if len(listing) != 1 else ''}",
-                      style="dim")
+        console.print(
+            f"{len(listing)} registered model{'s' if len(listing) != 1 else ''}", style="dim"
+        )
+    _report_warnings(opened)
 
 
 def _version_callback(value: bool) -> None:

@@ -29,9 +29,7 @@ def test_moved_store_lists_artifacts_from_its_own_folders(tmp_path, monkeypatch)
     got = store.get_run(run.info.run_id)
     assert str(original) in got.artifact_uri  # the recorded path names the old place
     assert store.artifact_root(run.info.run_id).startswith(str(moved))
-    assert [(f.path, f.is_dir) for f in store.list_artifacts(run.info.run_id)] == [
-        ("plots", True)
-    ]
+    assert [(f.path, f.is_dir) for f in store.list_artifacts(run.info.run_id)] == [("plots", True)]
     assert [f.path for f in store.list_artifacts(run.info.run_id, "plots")] == ["plots/roc.png"]
 
 

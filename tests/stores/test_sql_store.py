@@ -99,19 +99,33 @@ def _all_run_ids(fetch: Any) -> list[str]:
             return out
 
 
-def _tuiflow_runs(store: SqlStore, exp: list[str], f: str | None, order: list[str], view: ViewType,
-                  page: int = 1000) -> list[str]:
+def _tuiflow_runs(
+    store: SqlStore,
+    exp: list[str],
+    f: str | None,
+    order: list[str],
+    view: ViewType,
+    page: int = 1000,
+) -> list[str]:
     def fetch(token: str | None) -> tuple[list[str], str | None]:
         p = store.search_runs(exp, f, order, view, max_results=page, page_token=token)
         return [r.run_id for r in p], p.next_page_token
+
     return _all_run_ids(fetch)
 
 
-def _mlflow_runs(client: MlflowClient, exp: list[str], f: str | None, order: list[str],
-                 view: Any, page: int = 1000) -> list[str]:
+def _mlflow_runs(
+    client: MlflowClient,
+    exp: list[str],
+    f: str | None,
+    order: list[str],
+    view: Any,
+    page: int = 1000,
+) -> list[str]:
     def fetch(token: str | None) -> tuple[list[str], str | None]:
         p = client.search_runs(exp, f or "", view, page, order or None, token)
         return [r.info.run_id for r in p], p.token
+
     return _all_run_ids(fetch)
 
 
@@ -275,8 +289,9 @@ def test_run_order_by_matches_mlflow(db: dict[str, Any], order: list[str]) -> No
         ("params.model IS NOT NULL", ["params.model DESC"]),
     ],
 )
-def test_paging_matches_mlflow_tokens(db: dict[str, Any], flt: str | None,
-                                      order: list[str]) -> None:
+def test_paging_matches_mlflow_tokens(
+    db: dict[str, Any], flt: str | None, order: list[str]
+) -> None:
     store, client, exp = db["store"], db["client"], _exp_ids(db)
     token = mtoken = None
     seen = 0
@@ -307,10 +322,17 @@ def test_get_run_full_contents(db: dict[str, Any], store: SqlStore, client: Mlfl
         ours, theirs = store.get_run(run_id), client.get_run(run_id)
         info = theirs.info
         assert (ours.run_id, ours.experiment_id, ours.run_name, ours.user_id, ours.status) == (
-            info.run_id, info.experiment_id, info.run_name, info.user_id, info.status
+            info.run_id,
+            info.experiment_id,
+            info.run_name,
+            info.user_id,
+            info.status,
         )
         assert (ours.start_time, ours.end_time, ours.lifecycle_stage, ours.artifact_uri) == (
-            info.start_time, info.end_time, info.lifecycle_stage, info.artifact_uri
+            info.start_time,
+            info.end_time,
+            info.lifecycle_stage,
+            info.artifact_uri,
         )
         assert ours.params == theirs.data.params
         assert ours.tags == theirs.data.tags
@@ -323,8 +345,15 @@ def test_get_run_full_contents(db: dict[str, Any], store: SqlStore, client: Mlfl
 
         def inputs(items: Any) -> list[tuple]:
             return sorted(
-                (d.dataset.name, d.dataset.digest, d.dataset.source_type, d.dataset.source,
-                 d.dataset.schema, d.dataset.profile, tuple(sorted(d.tags.items())))
+                (
+                    d.dataset.name,
+                    d.dataset.digest,
+                    d.dataset.source_type,
+                    d.dataset.source,
+                    d.dataset.schema,
+                    d.dataset.profile,
+                    tuple(sorted(d.tags.items())),
+                )
                 for d in items
             )
 
@@ -374,8 +403,9 @@ def test_get_run_missing(store: SqlStore) -> None:
         ("params.lr > '0.01'", [], "comparator"),
     ],
 )
-def test_run_rejections_like_mlflow_sql(db: dict[str, Any], flt: str | None, order: list[str],
-                                        match: str) -> None:
+def test_run_rejections_like_mlflow_sql(
+    db: dict[str, Any], flt: str | None, order: list[str], match: str
+) -> None:
     exp = _exp_ids(db)
     with pytest.raises(MlflowException):
         db["client"].search_runs(exp, flt or "", MlflowViewType.ALL, 10, order)
@@ -421,21 +451,28 @@ def test_page_loads_children_in_batches(db: dict[str, Any], store: SqlStore) -> 
 
 
 EXTENDED = [  # tuiflow's OR/NOT extension, checked by set algebra over MLflow's own answers
-    ("metrics.acc > 0.5 OR params.model = 'RandomForest'",
-     lambda q: q("metrics.acc > 0.5") | q("params.model = 'RandomForest'")),
+    (
+        "metrics.acc > 0.5 OR params.model = 'RandomForest'",
+        lambda q: q("metrics.acc > 0.5") | q("params.model = 'RandomForest'"),
+    ),
     ("NOT metrics.loss > 0", lambda q: q(None) - q("metrics.loss > 0")),
     ("NOT attributes.end_time > 0", lambda q: q(None) - q("attributes.end_time > 0")),
     ("NOT tags.env = 'prod'", lambda q: q(None) - q("tags.env = 'prod'")),
-    ("(tags.env = 'prod' OR tags.env = 'Prod') AND NOT params.lr IS NULL",
-     lambda q: (q("tags.env = 'prod'") | q("tags.env = 'Prod'")) & q("params.lr IS NOT NULL")),
-    ("NOT (datasets.context = 'eval' OR run_name LIKE '%a')",
-     lambda q: q(None) - q("datasets.context = 'eval'") - q("run_name LIKE '%a'")),
+    (
+        "(tags.env = 'prod' OR tags.env = 'Prod') AND NOT params.lr IS NULL",
+        lambda q: (q("tags.env = 'prod'") | q("tags.env = 'Prod'")) & q("params.lr IS NOT NULL"),
+    ),
+    (
+        "NOT (datasets.context = 'eval' OR run_name LIKE '%a')",
+        lambda q: q(None) - q("datasets.context = 'eval'") - q("run_name LIKE '%a'"),
+    ),
 ]
 
 
 @pytest.mark.parametrize(("text", "expected"), EXTENDED, ids=[t for t, _ in EXTENDED])
-def test_extended_syntax_compiles_with_two_valued_logic(db: dict[str, Any], text: str,
-                                                        expected: Any) -> None:
+def test_extended_syntax_compiles_with_two_valued_logic(
+    db: dict[str, Any], text: str, expected: Any
+) -> None:
     import sqlalchemy as sa
 
     from tuiflow.query.parser import parse_run_filter
@@ -490,8 +527,9 @@ EXPERIMENT_ORDERS = [
 
 
 @pytest.mark.parametrize("flt", EXPERIMENT_FILTERS)
-def test_experiment_filters_match_mlflow(store: SqlStore, client: MlflowClient,
-                                         flt: str | None) -> None:
+def test_experiment_filters_match_mlflow(
+    store: SqlStore, client: MlflowClient, flt: str | None
+) -> None:
     for ours_view, their_view in VIEWS:
         for order in EXPERIMENT_ORDERS:
             ours = store.search_experiments(ours_view, flt, order, max_results=1000)
@@ -510,10 +548,15 @@ def test_experiment_contents_and_paging(store: SqlStore, client: MlflowClient) -
         assert ours.next_page_token == _tok(theirs.token)
         for a, b in zip(ours, theirs, strict=True):
             assert (a.experiment_id, a.name, a.artifact_location, a.lifecycle_stage) == (
-                b.experiment_id, b.name, b.artifact_location, b.lifecycle_stage
+                b.experiment_id,
+                b.name,
+                b.artifact_location,
+                b.lifecycle_stage,
             )
             assert (a.creation_time, a.last_update_time, dict(a.tags)) == (
-                b.creation_time, b.last_update_time, b.tags
+                b.creation_time,
+                b.last_update_time,
+                b.tags,
             )
         token, mtoken = ours.next_page_token, theirs.token
         if not token:
@@ -535,8 +578,9 @@ def test_experiment_contents_and_paging(store: SqlStore, client: MlflowClient) -
         ("experiment_id = 'abc'", "must be a valid integer"),
     ],
 )
-def test_experiment_sql_only_rejections(store: SqlStore, client: MlflowClient, flt: str,
-                                        match: str) -> None:
+def test_experiment_sql_only_rejections(
+    store: SqlStore, client: MlflowClient, flt: str, match: str
+) -> None:
     with pytest.raises(MlflowException, match=match.replace("(", r"\(")):
         client.search_experiments(filter_string=flt)
     with pytest.raises(QueryError, match=match.replace("(", r"\(")):
@@ -562,20 +606,28 @@ RM_FILTERS = [
     f"tags.`{PROMPT_TAG}` = 'false'",
     f"tags.`{PROMPT_TAG}` = 'true' AND tags.team = 'ml'",
 ]
-RM_ORDERS = [[], ["name DESC"], ["timestamp DESC"], ["last_updated_timestamp"],
-             ["last_updated_timestamp DESC", "name"]]
+RM_ORDERS = [
+    [],
+    ["name DESC"],
+    ["timestamp DESC"],
+    ["last_updated_timestamp"],
+    ["last_updated_timestamp DESC", "name"],
+]
 
 
 @pytest.mark.parametrize("flt", RM_FILTERS)
-def test_registered_models_match_mlflow(store: SqlStore, client: MlflowClient,
-                                        flt: str | None) -> None:
+def test_registered_models_match_mlflow(
+    store: SqlStore, client: MlflowClient, flt: str | None
+) -> None:
     for order in RM_ORDERS:
         ours = store.search_registered_models(flt, order, max_results=1000)
         theirs = client.search_registered_models(flt, 1000, order or None)
         assert [m.name for m in ours] == [m.name for m in theirs], order
         for a, b in zip(ours, theirs, strict=True):
             assert (a.creation_timestamp, a.last_updated_timestamp, a.description) == (
-                b.creation_timestamp, b.last_updated_timestamp, b.description
+                b.creation_timestamp,
+                b.last_updated_timestamp,
+                b.description,
             )
             # MLflow's Python entity hides the prompt tag; its REST JSON (and tuiflow) keep it.
             assert {k: v for k, v in a.tags.items() if k != PROMPT_TAG} == b.tags
@@ -600,34 +652,49 @@ MV_FILTERS = [
     "name IN ('beta_model', 'x')",
     f"tags.`{PROMPT_TAG}` = 'true'",
 ]
-MV_ORDERS = [[], ["name"], ["version_number DESC"], ["creation_timestamp"],
-             ["last_updated_timestamp ASC", "name DESC"]]
+MV_ORDERS = [
+    [],
+    ["name"],
+    ["version_number DESC"],
+    ["creation_timestamp"],
+    ["last_updated_timestamp ASC", "name DESC"],
+]
 
 
 @pytest.mark.parametrize("flt", MV_FILTERS)
-def test_model_versions_match_mlflow(store: SqlStore, client: MlflowClient,
-                                     flt: str | None) -> None:
+def test_model_versions_match_mlflow(
+    store: SqlStore, client: MlflowClient, flt: str | None
+) -> None:
     for order in MV_ORDERS:
         ours = store.search_model_versions(flt, order)
         theirs = client.search_model_versions(flt, order_by=order or None)
-        assert [(v.name, v.version) for v in ours] == [
-            (v.name, int(v.version)) for v in theirs
-        ], order
+        assert [(v.name, v.version) for v in ours] == [(v.name, int(v.version)) for v in theirs], (
+            order
+        )
         for a, b in zip(ours, theirs, strict=True):
             assert (a.current_stage, a.source, a.run_id, a.status, a.description) == (
-                b.current_stage, b.source, b.run_id, b.status, b.description
+                b.current_stage,
+                b.source,
+                b.run_id,
+                b.status,
+                b.description,
             )
             assert (a.creation_timestamp, a.last_updated_timestamp) == (
-                b.creation_timestamp, b.last_updated_timestamp
+                b.creation_timestamp,
+                b.last_updated_timestamp,
             )
             assert dict(a.tags) == b.tags
 
 
-def test_model_version_run_id_filters(db: dict[str, Any], store: SqlStore,
-                                      client: MlflowClient) -> None:
+def test_model_version_run_id_filters(
+    db: dict[str, Any], store: SqlStore, client: MlflowClient
+) -> None:
     r = db["ids"]["runs"]
-    for flt in (f"run_id = '{r['A']}'", f"run_id IN ('{r['A']}','{r['B']}')",
-                f"run_id NOT IN ('{r['A']}')"):
+    for flt in (
+        f"run_id = '{r['A']}'",
+        f"run_id IN ('{r['A']}','{r['B']}')",
+        f"run_id NOT IN ('{r['A']}')",
+    ):
         assert [(v.name, v.version) for v in store.search_model_versions(flt)] == [
             (v.name, int(v.version)) for v in client.search_model_versions(flt)
         ]
@@ -637,7 +704,10 @@ def test_registry_get_and_aliases(store: SqlStore, client: MlflowClient) -> None
     rm = store.get_registered_model("Alpha-Model")
     assert rm.aliases == {"champion": 3, "challenger": 2, "old": 4}
     assert {v.current_stage: v.version for v in rm.latest_versions} == {
-        "None": 1, "Staging": 2, "Production": 3, "Archived": 4
+        "None": 1,
+        "Staging": 2,
+        "Production": 3,
+        "Archived": 4,
     }
     for version in ("1", "2", "3", "4"):
         ours = store.get_model_version("Alpha-Model", version)
@@ -663,8 +733,9 @@ def test_registry_get_and_aliases(store: SqlStore, client: MlflowClient) -> None
         ("rm", None, ["creation_timestamp"], "Invalid order by key"),
     ],
 )
-def test_registry_sql_only_rejections(store: SqlStore, client: MlflowClient, kind: str,
-                                      flt: str | None, order: list[str], match: str) -> None:
+def test_registry_sql_only_rejections(
+    store: SqlStore, client: MlflowClient, kind: str, flt: str | None, order: list[str], match: str
+) -> None:
     if kind == "mv":
         with pytest.raises(MlflowException):
             client.search_model_versions(flt, order_by=order or None)
@@ -691,8 +762,9 @@ def test_registry_paging(store: SqlStore, client: MlflowClient) -> None:
 # -- artifacts, schemas, connections --------------------------------------------------------------
 
 
-def test_list_artifacts_local_and_remote(db: dict[str, Any], store: SqlStore,
-                                         client: MlflowClient) -> None:
+def test_list_artifacts_local_and_remote(
+    db: dict[str, Any], store: SqlStore, client: MlflowClient
+) -> None:
     run_id = db["ids"]["artifact_run"]
     ours = sorted((f.path, f.is_dir) for f in store.list_artifacts(run_id))
     assert ours == sorted((f.path, f.is_dir) for f in client.list_artifacts(run_id))
@@ -727,8 +799,9 @@ def test_older_schema_without_new_columns(db: dict[str, Any], tmp_path: Path) ->
         exps = store.search_experiments(ViewType.ALL)
         assert exps.items and all(e.creation_time is None for e in exps)
         assert store.search_experiments(filter="creation_time > 0").items == ()
-        runs = store.search_runs(_exp_ids(db), "metrics.acc > 0", ["metrics.acc DESC"],
-                                 ViewType.ALL)
+        runs = store.search_runs(
+            _exp_ids(db), "metrics.acc > 0", ["metrics.acc DESC"], ViewType.ALL
+        )
         assert runs.items and all(r.deleted_time is None for r in runs)
         assert store.get_registered_model("Alpha-Model").aliases == {}
     finally:

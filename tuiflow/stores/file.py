@@ -87,7 +87,11 @@ class FileStore(FileWrites):
     def capabilities(self) -> Capabilities:
         return Capabilities(
             writable=os.access(self.root, os.W_OK),
-            stages=True, aliases=True, artifacts=True, datasets=True, registry=True
+            stages=True,
+            aliases=True,
+            artifacts=True,
+            datasets=True,
+            registry=True,
         )
 
     @property
@@ -319,6 +323,8 @@ class FileStore(FileWrites):
             raise StoreError(f"run '{run_id}': {exc}", path) from None
         except PermissionError as exc:
             raise StoreError(f"{path}: {exc.strerror}", "check the file's permissions") from None
+        except OSError as exc:  # a symlink loop (ELOOP), an I/O error
+            raise StoreError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         return list_local_artifacts(self.artifact_root(run_id), path)

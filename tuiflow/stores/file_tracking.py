@@ -25,7 +25,7 @@ from tuiflow.entities import (
     Metric,
     Run,
 )
-from tuiflow.stores.file_metrics import latest_event, read_latest, to_metric
+from tuiflow.stores.file_metrics import WHOLE_FILE_MAX, latest_event, read_latest, to_metric
 from tuiflow.stores.yamlio import MetaError, is_safe_key, read_meta, read_text, read_tree
 
 TRASH = ".trash"
@@ -94,6 +94,8 @@ def read_value_tree(base: str, warn: Warn) -> dict[str, str]:
     """`params/`, `tags/` and the like: one file per key, '/' in a key is a sub-folder."""
     values: dict[str, str] = {}
     for key, data in read_tree(base, _tree_error(warn)).items():
+        if data is None:  # only with read_tree's max_bytes, not given here
+            continue
         try:
             values[key] = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -128,7 +130,12 @@ def read_metrics(base: str, keys: Iterable[str] | None, warn: Warn) -> dict[str,
     """
     metrics: dict[str, Metric] = {}
     if keys is None:
-        for key, data in read_tree(base, _tree_error(warn)).items():
+        for key, data in read_tree(base, _tree_error(warn), WHOLE_FILE_MAX).items():
+            if data is None:  # too large to hold: streamed
+                metric = _latest_or_warn(base + "/" + key, key, warn)
+                if metric is not None:
+                    metrics[key] = metric
+                continue
             event = latest_event(data, key)
             if event is not None:
                 metrics[key] = to_metric(key, event)
@@ -136,15 +143,19 @@ def read_metrics(base: str, keys: Iterable[str] | None, warn: Warn) -> dict[str,
     for key in keys:
         if not is_safe_key(key):
             continue
-        path = base + "/" + key
-        try:
-            metric = read_latest(path, key)
-        except PermissionError as exc:
-            warn(f"{path}: unreadable ({exc.strerror}); skipped")
-            continue
+        metric = _latest_or_warn(base + "/" + key, key, warn)
         if metric is not None:
             metrics[key] = metric
     return metrics
+
+
+def _latest_or_warn(path: str, key: str, warn: Warn) -> Metric | None:
+    # Any OSError: permission denied, a symlink to itself (ELOOP), an I/O error.
+    try:
+        return read_latest(path, key)
+    except OSError as exc:
+        warn(f"{path}: unreadable ({exc.strerror or exc}); skipped")
+        return None
 
 
 # -- experiments ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
@@ -173,20 +173,45 @@ def read_meta(directory: str, retries: int = 2) -> dict[str, Any]:
 _CHUNK = 1 << 16
 
 
-def read_bytes(path: str) -> bytes:
+class TooLarge(Exception):
+    """A file longer than the `limit` given to `read_bytes`."""
+
+
+def read_bytes(path: str, limit: int | None = None) -> bytes:
     """A whole file, through bare `os` calls: about 3x cheaper than `open()` for the tiny
-    files a store is made of (one per param, tag and metric)."""
+    files a store is made of (one per param, tag and metric).
+
+    With `limit`, a file longer than that raises TooLarge instead of being held whole:
+    a 100 MB metric file must be streamed (`iter_chunks`), not loaded.
+    """
     fd = os.open(path, _O_RDONLY)
     try:
         data = os.read(fd, _CHUNK)
         if len(data) < _CHUNK:  # a regular file returns short only at its end
             return data
         chunks = [data]
+        total = len(data)
         while True:
             chunk = os.read(fd, 1 << 20)
             if not chunk:
                 return b"".join(chunks)
+            total += len(chunk)
+            if limit is not None and total > limit:
+                raise TooLarge(path)
             chunks.append(chunk)
+    finally:
+        os.close(fd)
+
+
+def iter_chunks(path: str, size: int) -> Iterator[bytes]:
+    """The file's bytes, `size` at a time (memory stays at one chunk however big it is)."""
+    fd = os.open(path, _O_RDONLY)
+    try:
+        while True:
+            chunk = os.read(fd, size)
+            if not chunk:
+                return
+            yield chunk
     finally:
         os.close(fd)
 
@@ -203,15 +228,20 @@ def is_safe_key(key: str) -> bool:
     return os.path.normpath(key) == key and key != "." and "\\" not in key and "\0" not in key
 
 
-def read_tree(base: str, on_error: Callable[[str, OSError], None]) -> dict[str, bytes]:
+def read_tree(
+    base: str, on_error: Callable[[str, OSError], None], max_bytes: int | None = None
+) -> dict[str, bytes | None]:
     """Every file under `base`, keyed by its '/'-joined relative path, in `os.walk` order.
+
+    With `max_bytes`, a longer file maps to None (its reader streams it by path); without
+    it no value is None.
 
     MLflow builds its key lists with `os.walk`: files of a folder come before those of its
     subfolders, and a symlinked folder is not entered. Keeping that order keeps dict orders
     identical to MLflow's. Listing with `os.listdir` and finding folders by trying to read
     them saves a stat-like call per entry; folders are rare here.
     """
-    out: dict[str, bytes] = {}
+    out: dict[str, bytes | None] = {}
     stack: list[tuple[str, str]] = [(base, "")]
     while stack:
         path, prefix = stack.pop()
@@ -226,7 +256,9 @@ def read_tree(base: str, on_error: Callable[[str, OSError], None]) -> dict[str, 
         for name in names:
             full = path + "/" + name
             try:
-                out[prefix + name] = read_bytes(full)
+                out[prefix + name] = read_bytes(full, max_bytes)
+            except TooLarge:
+                out[prefix + name] = None
             except IsADirectoryError:
                 if not os.path.islink(full):
                     subdirs.append((full, prefix + name + "/"))
