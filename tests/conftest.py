@@ -9,9 +9,12 @@ session, however many tests use it, and only when a test asks for it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,12 @@ os.environ["DO_NOT_TRACK"] = "true"
 os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
 os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "60"
 os.environ.pop("MLFLOW_TRACKING_URI", None)
+# The file store's warm cache (tuiflow/stores/file_cache.py) goes to a directory of the
+# session, never to the user's ~/.cache; subprocesses inherit it.
+_CACHE_DIR = tempfile.mkdtemp(prefix="tuiflow-test-cache-")
+os.environ["TUIFLOW_CACHE_DIR"] = _CACHE_DIR
+os.environ.pop("TUIFLOW_CACHE", None)
+atexit.register(shutil.rmtree, _CACHE_DIR, True)
 
 TESTS_DIR = Path(__file__).parent
 if str(TESTS_DIR) not in sys.path:
@@ -41,7 +50,7 @@ from db_servers import (  # noqa: E402
 )
 from stores.server_util import ServerInfo, mlflow_server  # noqa: E402
 
-BACKENDS = ("file", "sqlite", "postgresql", "mysql", "rest")
+BACKENDS = ("file", "file-nocache", "sqlite", "postgresql", "mysql", "rest")
 
 
 @dataclass
@@ -134,6 +143,25 @@ def file_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
 
 
 @pytest.fixture(scope="session")
+def file_nocache_backend(file_backend: Backend) -> Iterator[Backend]:
+    """The same file store read without the warm cache (results must not differ)."""
+    from tuiflow.stores.file import FileStore
+
+    store = FileStore(file_backend.root / "mlruns", cache_dir=None)
+    try:
+        yield Backend(
+            name="file-nocache",
+            uri=file_backend.uri,
+            store=store,
+            client=file_backend.client,
+            ids=file_backend.ids,
+            root=file_backend.root,
+        )
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="session")
 def sqlite_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     root = tmp_path_factory.mktemp("sqlite_backend")
     uri = f"sqlite:///{root / 'mlflow.db'}"
@@ -195,6 +223,7 @@ def rest_backend(mlflow_server_info: ServerInfo) -> Iterator[Backend]:
     scope="session",
     params=[
         pytest.param("file", id="file"),
+        pytest.param("file-nocache", id="file-nocache"),
         pytest.param("sqlite", id="sqlite"),
         pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
         pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
@@ -202,4 +231,4 @@ def rest_backend(mlflow_server_info: ServerInfo) -> Iterator[Backend]:
     ],
 )
 def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.getfixturevalue(f"{request.param}_backend")
+    return request.getfixturevalue(f"{request.param.replace('-', '_')}_backend")

@@ -81,7 +81,7 @@ LABELS = {"MAIN": MAIN, "SECOND": SECOND, "GONE": GONE, "EMPTY": EMPTY}
 
 
 def _valid_on(validity: str, backend_name: str) -> bool:
-    return validity == Y or (validity == FILE and backend_name == "file")
+    return validity == Y or (validity == FILE and backend_name.startswith("file"))
 
 
 def _label_map(backend) -> dict[str, str]:

@@ -100,9 +100,9 @@ MV_ORDER_BYS: list[tuple[list[str], str]] = [
 
 def _valid_on(validity: str, backend_name: str) -> bool:
     if validity == FILE:
-        return backend_name == "file"
+        return backend_name.startswith("file")
     if validity == SQL:
-        return backend_name != "file"
+        return not backend_name.startswith("file")
     return validity == Y
 
 

@@ -272,9 +272,9 @@ EXPERIMENTS = (MAIN, SECOND, GONE)
 
 def _valid_on(validity: str, backend_name: str) -> bool:
     if validity == FILE:
-        return backend_name == "file"
+        return backend_name.startswith("file")
     if validity == SQL:
-        return backend_name != "file"
+        return not backend_name.startswith("file")
     return validity == Y
 
 

@@ -51,7 +51,9 @@ from tuiflow.stores.base import (
     check_max_results,
     paginate,
 )
+from tuiflow.stores.file_cache import FileCache, default_directory
 from tuiflow.stores.file_metrics import MalformedMetricError, read_history
+from tuiflow.stores.file_reads import CachedReads, DirectReads, RunReads
 from tuiflow.stores.file_registry import RegistryReader, hides_prompts, is_prompt
 from tuiflow.stores.file_write import FileWrites
 from tuiflow.stores.local_artifacts import (
@@ -65,13 +67,22 @@ from tuiflow.stores.yamlio import is_safe_key
 PROGRESS_EVERY = 500
 
 _MAX_WARNINGS = 1000
+DEFAULT_CACHE = object()  # FileStore's cache_dir when the caller does not choose
 
 
 class FileStore(FileWrites):
     """Read side of an MLflow file store rooted at `root` (tracking and registry)."""
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, cache_dir: str | None | object = DEFAULT_CACHE) -> None:
+        """`cache_dir`: where the warm cache lives (file_cache.py); None turns it off. By
+        default $TUIFLOW_CACHE_DIR or the user's cache directory, off with TUIFLOW_CACHE=0."""
         self.root = os.path.abspath(os.fspath(root))
+        directory = default_directory() if cache_dir is DEFAULT_CACHE else cache_dir
+        self._reads: RunReads = (
+            DirectReads()
+            if directory is None
+            else CachedReads(FileCache(self.root, os.fspath(directory)))  # type: ignore[arg-type]
+        )
         self._warnings: dict[str, None] = {}
         self._lock = threading.Lock()
         self._registry = RegistryReader(self.root, self._warn)
@@ -124,7 +135,8 @@ class FileStore(FileWrites):
             ) from None
 
     def close(self) -> None:
-        """Nothing is held open between calls."""
+        """Nothing is held open between calls; what the cache learned is saved."""
+        self._reads.save()
 
     # -- experiments -----------------------------------------------------------------------
 
@@ -208,7 +220,7 @@ class FileStore(FileWrites):
                 examined += 1
                 if on_progress is not None and examined % PROGRESS_EVERY == 0:
                     on_progress(examined)
-                info = ft.read_run_info(run_path, name, exp_dir.experiment_id, self._warn)
+                info = self._reads.run_info(run_path, name, exp_dir.experiment_id, self._warn)
                 if info is None or not view.includes(info.lifecycle_stage):
                     continue
                 try:
@@ -224,6 +236,7 @@ class FileStore(FileWrites):
         jobs = [(run, *where[id(run)]) for run in page.items]
         # A thread pool here was measured: no gain (the work is GIL-bound parsing).
         full = [self._load_one(job, datasets) for job in jobs]
+        self._reads.save()
         return Page(tuple(r for r in full if r is not None), page.next_page_token)
 
     def _load_one(self, job: tuple[Run, str, str], datasets: ft.DatasetCache) -> Run | None:
@@ -259,15 +272,17 @@ class FileStore(FileWrites):
         metrics = params = tags = None
         if need.metrics or need.all_metrics:
             keys = None if need.all_metrics else need.metrics
-            metrics = ft.read_metrics(os.path.join(run_path, "metrics"), keys, self._warn)
+            metrics = self._reads.metrics(os.path.join(run_path, "metrics"), keys, self._warn)
         if need.all_params:
-            params = ft.read_value_tree(os.path.join(run_path, "params"), self._warn)
+            params = self._reads.value_tree(
+                os.path.join(run_path, "params"), self._warn, write_once=True
+            )
         elif need.params:
-            params = ft.read_values(os.path.join(run_path, "params"), need.params, self._warn)
+            params = self._reads.values(os.path.join(run_path, "params"), need.params, self._warn)
         if need.all_tags:
-            tags = ft.read_value_tree(os.path.join(run_path, "tags"), self._warn)
+            tags = self._reads.value_tree(os.path.join(run_path, "tags"), self._warn)
         elif need.tags:
-            tags = ft.read_values(os.path.join(run_path, "tags"), need.tags, self._warn)
+            tags = self._reads.values(os.path.join(run_path, "tags"), need.tags, self._warn)
         inputs = None
         if need.datasets:
             inputs = ft.read_inputs(run_path, exp_path, datasets, self._warn)
@@ -279,9 +294,9 @@ class FileStore(FileWrites):
         warn = self._warn
         return ft.with_data(
             info,
-            ft.read_metrics(run_path + "/metrics", None, warn),
-            ft.read_value_tree(run_path + "/params", warn),
-            ft.read_value_tree(run_path + "/tags", warn),
+            self._reads.metrics(run_path + "/metrics", None, warn),
+            self._reads.value_tree(run_path + "/params", warn, write_once=True),
+            self._reads.value_tree(run_path + "/tags", warn),
             ft.read_inputs(run_path, exp_path, datasets, warn),
         )
 
@@ -298,7 +313,7 @@ class FileStore(FileWrites):
     def _run_info(self, run_id: str) -> tuple[Run, str, ft.ExperimentDir]:
         run_path, d = self._locate_run(run_id)
         messages: list[str] = []
-        info = ft.read_run_info(run_path, str(run_id), d.experiment_id, messages.append)
+        info = self._reads.run_info(run_path, str(run_id), d.experiment_id, messages.append)
         for m in messages:
             self._warn(m)
         if info is None:

@@ -132,7 +132,7 @@ def read_metrics(base: str, keys: Iterable[str] | None, warn: Warn) -> dict[str,
     if keys is None:
         for key, data in read_tree(base, _tree_error(warn), WHOLE_FILE_MAX).items():
             if data is None:  # too large to hold: streamed
-                metric = _latest_or_warn(base + "/" + key, key, warn)
+                metric = latest_or_warn(base + "/" + key, key, warn)
                 if metric is not None:
                     metrics[key] = metric
                 continue
@@ -143,13 +143,13 @@ def read_metrics(base: str, keys: Iterable[str] | None, warn: Warn) -> dict[str,
     for key in keys:
         if not is_safe_key(key):
             continue
-        metric = _latest_or_warn(base + "/" + key, key, warn)
+        metric = latest_or_warn(base + "/" + key, key, warn)
         if metric is not None:
             metrics[key] = metric
     return metrics
 
 
-def _latest_or_warn(path: str, key: str, warn: Warn) -> Metric | None:
+def latest_or_warn(path: str, key: str, warn: Warn) -> Metric | None:
     # Any OSError: permission denied, a symlink to itself (ELOOP), an I/O error.
     try:
         return read_latest(path, key)
@@ -242,8 +242,17 @@ def _status(value: Any) -> str | None:
     return None
 
 
-def read_run_info(run_path: str, dir_name: str, experiment_id: str, warn: Warn) -> Run | None:
-    """A Run with attributes only (no metrics, params, tags or inputs), or None."""
+def read_run_info(
+    run_path: str,
+    dir_name: str,
+    experiment_id: str,
+    warn: Warn,
+    fallback: list[bool] | None = None,
+) -> Run | None:
+    """A Run with attributes only (no metrics, params, tags or inputs), or None.
+
+    `fallback`, when given, gets True appended if the name came from the mlflow.runName
+    tag (so the result depends on a second file)."""
     try:
         meta = read_meta(run_path)
     except MetaError as exc:
@@ -271,6 +280,8 @@ def read_run_info(run_path: str, dir_name: str, experiment_id: str, warn: Warn) 
     run_name = meta.get("run_name")
     if not run_name:
         # MLflow falls back to the mlflow.runName tag (runs written before run_name existed)
+        if fallback is not None:
+            fallback.append(True)
         run_name = read_values(os.path.join(run_path, "tags"), (RUN_NAME_TAG,), warn).get(
             RUN_NAME_TAG, ""
         )
