@@ -150,8 +150,11 @@ class Actions:
         if self.read_only:
             raise ReadOnlyError(f"read-only: refusing to {action}")
         if not self.store.capabilities.writable:
+            # A store that knows why (an untested SQL schema) says so on the same line.
+            reason = getattr(self.store, "read_only_reason", None)
             raise StoreError(
                 f"cannot {action}: this store is read-only for tuiflow ({self.store.display_uri})"
+                + (f": {reason}" if reason else "")
             )
         return cast("WritableStore", self.store)
 

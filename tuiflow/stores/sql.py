@@ -8,11 +8,10 @@ metrics, params, tags, dataset inputs), never one query per run.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -47,10 +46,21 @@ from tuiflow.stores.base import (
     decode_page_token,
     encode_page_token,
 )
-from tuiflow.stores.sql_schema import Schema, inspect_schema, make_engine
-from tuiflow.stores.sql_write import TESTED_SCHEMAS, SqlWrites, read_alembic_version
+from tuiflow.stores.sql_schema import (
+    database_error,
+    inspect_schema,
+    is_disconnect,
+    make_engine,
+)
+from tuiflow.stores.sql_write import (
+    TESTED_SCHEMAS,
+    SqlWrites,
+    read_alembic_version,
+    schema_warning,
+)
 
 _CHUNK = 500  # ids per IN list: below every backend's bound-parameter limit
+T = TypeVar("T")
 
 
 def _stages(view: ViewType) -> list[str]:
@@ -71,14 +81,23 @@ def _metric(key: str, value: float, timestamp: int, step: int, is_nan: Any) -> M
 
 
 class SqlStore(SqlWrites):
-    """MLflow's SQL tracking + registry store; writes come from `SqlWrites`."""
+    """MLflow's SQL tracking + registry store; writes come from `SqlWrites`.
 
-    def __init__(self, url: str):
+    `busy_timeout`: seconds an SQLite read or write waits for another process's lock
+    (default $TUIFLOW_SQLITE_BUSY_TIMEOUT, else MLflow's 20 s).
+    """
+
+    def __init__(self, url: str, busy_timeout: float | None = None):
         self._url = url
-        self._engine = make_engine(url, self.display_uri)
-        with self._connect() as conn:
-            self._schema: Schema = inspect_schema(conn)
-            self._alembic_version = read_alembic_version(conn)
+        self._busy_timeout = busy_timeout
+        self._engine = make_engine(url, self.display_uri, busy_timeout)
+        try:
+            self._schema, self._alembic_version = self._read(
+                lambda conn: (inspect_schema(conn), read_alembic_version(conn))
+            )
+        except StoreError:
+            self._engine.dispose()
+            raise
         if not (self._schema.has("experiments") and self._schema.has("runs")):
             self._engine.dispose()
             raise StoreError(
@@ -103,17 +122,43 @@ class SqlStore(SqlWrites):
             registry=s.has("registered_models") and s.has("model_versions"),
         )
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sa.Connection]:
+    @property
+    def warnings(self) -> list[str]:
+        """Why this database is read-only for tuiflow, if it is (an untested schema)."""
+        found = self.read_only_reason
+        return [found] if found else []
+
+    @property
+    def read_only_reason(self) -> str | None:
+        return schema_warning(self._alembic_version, self._schema)
+
+    def _error(self, exc: sa.exc.SQLAlchemyError, **how: bool) -> StoreError:
+        return database_error(exc, self.display_uri, busy_timeout=self._busy_timeout, **how)
+
+    def _once(self, fn: Callable[[sa.Connection], T]) -> T:
         try:
-            with self._engine.connect() as conn:
-                yield conn
+            conn = self._engine.connect()
         except sa.exc.SQLAlchemyError as e:
-            orig = getattr(e, "orig", None) or e
-            first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-            raise StoreError(
-                mask_password(f"{self.display_uri}: database error: {first}")
-            ) from None
+            raise self._error(e, connecting=True) from None
+        with conn:
+            return fn(conn)
+
+    def _read(self, fn: Callable[[sa.Connection], T]) -> T:
+        """`fn` on a pooled connection; once more on a fresh one if the server dropped it.
+
+        `pool_pre_ping` already replaces connections that died while idle; this covers one
+        that dies between the queries of a single read (a server restart, a killed
+        session). Reads only: a write is never repeated (`SqlWrites._begin`).
+        """
+        try:
+            return self._once(fn)
+        except sa.exc.SQLAlchemyError as e:
+            if not is_disconnect(e):
+                raise self._error(e) from None
+        try:
+            return self._once(fn)
+        except sa.exc.SQLAlchemyError as e:
+            raise self._error(e) from None
 
     def close(self) -> None:
         self._engine.dispose()
@@ -173,18 +218,20 @@ class SqlStore(SqlWrites):
             .offset(offset)
             .limit(max_results + 1)
         )
-        with self._connect() as conn:
+
+        def page(conn: sa.Connection) -> Page[Experiment]:
             rows = conn.execute(q).all()
             token = encode_page_token(offset + max_results) if len(rows) > max_results else None
             return Page(tuple(self._experiments(conn, rows[:max_results])), token)
+
+        return self._read(page)
 
     def _get_experiments(self, clause: Any) -> list[Experiment]:
         s = self._schema
         q = sa.select(*s.select_cols("experiments")).where(
             clause, *s.workspace_clause("experiments")
         )
-        with self._connect() as conn:
-            return self._experiments(conn, conn.execute(q).all())
+        return self._read(lambda conn: self._experiments(conn, conn.execute(q).all()))
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         try:
@@ -245,10 +292,13 @@ class SqlStore(SqlWrites):
             .offset(offset)
             .limit(max_results + 1)
         )
-        with self._connect() as conn:
+
+        def page(conn: sa.Connection) -> Page[Run]:
             rows = conn.execute(q).all()
             token = encode_page_token(offset + max_results) if len(rows) > max_results else None
             return Page(tuple(self._runs(conn, rows[:max_results])), token)
+
+        return self._read(page)
 
     def _runs(self, conn: sa.Connection, rows: Sequence[Any]) -> list[Run]:
         ids = [r.run_uuid for r in rows]
@@ -340,8 +390,7 @@ class SqlStore(SqlWrites):
         return row
 
     def get_run(self, run_id: str) -> Run:
-        with self._connect() as conn:
-            return self._runs(conn, [self._run_row(conn, run_id)])[0]
+        return self._read(lambda conn: self._runs(conn, [self._run_row(conn, run_id)])[0])
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         m = self._schema.t("metrics")
@@ -350,9 +399,12 @@ class SqlStore(SqlWrites):
             .where(m.c.run_uuid == run_id, m.c.key == key)
             .order_by(m.c.timestamp, m.c.step, m.c.value)
         )
-        with self._connect() as conn:
+
+        def history(conn: sa.Connection) -> list[Metric]:
             self._run_row(conn, run_id)
             return [_metric(*row) for row in conn.execute(q).all()]
+
+        return self._read(history)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         from tuiflow.stores.local_artifacts import list_local_artifacts
@@ -367,8 +419,7 @@ class SqlStore(SqlWrites):
         return read_local_artifact(self._local_artifact_root(run_id), path, max_bytes)
 
     def _local_artifact_root(self, run_id: str) -> str:
-        with self._connect() as conn:
-            root = self._run_row(conn, run_id).artifact_uri
+        root = self._read(lambda conn: self._run_row(conn, run_id).artifact_uri)
         if not root:
             raise StoreError(f"run {run_id} has no artifact location")
         scheme = root.split(":", 1)[0].lower() if ":" in root else ""
@@ -393,12 +444,10 @@ class SqlStore(SqlWrites):
         page_token: str | None = None,
     ) -> Page[RegisteredModel]:
         query = sql_registry.Search("registered_models", filter, order_by, max_results, page_token)
-        with self._connect() as conn:
-            return query.run(conn, self._schema)
+        return self._read(lambda conn: query.run(conn, self._schema))
 
     def get_registered_model(self, name: str) -> RegisteredModel:
-        with self._connect() as conn:
-            return sql_registry.get_model(conn, self._schema, name)
+        return self._read(lambda conn: sql_registry.get_model(conn, self._schema, name))
 
     def search_model_versions(
         self,
@@ -408,9 +457,7 @@ class SqlStore(SqlWrites):
         page_token: str | None = None,
     ) -> Page[ModelVersion]:
         query = sql_registry.Search("model_versions", filter, order_by, max_results, page_token)
-        with self._connect() as conn:
-            return query.run(conn, self._schema)
+        return self._read(lambda conn: query.run(conn, self._schema))
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
-        with self._connect() as conn:
-            return sql_registry.get_version(conn, self._schema, name, version)
+        return self._read(lambda conn: sql_registry.get_version(conn, self._schema, name, version))

@@ -15,6 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement, TableClause
 
+from tuiflow.errors import StoreError
+from tuiflow.locate import mask_password
+
 _S = sa.String
 _I = sa.BigInteger
 _F = sa.Float
@@ -153,6 +156,16 @@ class Schema:
         """Every known column of `table`, NULL-filled where missing, labelled by name."""
         return [self.col(table, c).label(c) for c in SPEC[table]]
 
+    def missing(self) -> list[str]:
+        """`table` or `table.column` tuiflow reads that this database lacks (older MLflow)."""
+        out: list[str] = []
+        for table, spec in SPEC.items():
+            if table not in self.columns:
+                out.append(table)
+            else:
+                out += [f"{table}.{c}" for c in spec if c not in self.columns[table]]
+        return out
+
     def workspace_clause(self, table: str) -> list[ColumnElement[bool]]:
         """`workspace = 'default'` where the column exists (single-tenant MLflow)."""
         if self.has(table, "workspace"):
@@ -191,23 +204,61 @@ def _importable(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # MLflow's own session settings (store/db/utils.py): cascades, waiting on a writer
-    # instead of failing, and case-sensitive LIKE as its filters require.
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys = ON")
-    cur.execute("PRAGMA busy_timeout = 20000")
-    cur.execute("PRAGMA case_sensitive_like = true")
-    cur.close()
+# MLflow's own SQLite busy timeout (store/db/utils.py): wait for a writer this long.
+SQLITE_BUSY_TIMEOUT_S = 20.0
+# Seconds to wait for a database server to accept a connection (pymysql's default).
+CONNECT_TIMEOUT_S = 10
+BUSY_TIMEOUT_ENV = "TUIFLOW_SQLITE_BUSY_TIMEOUT"
+CONNECT_TIMEOUT_ENV = "TUIFLOW_DB_CONNECT_TIMEOUT"
 
 
-def make_engine(url: str, display: str) -> sa.Engine:
-    """An engine for `url`, or StoreError naming the missing driver or file."""
+def _seconds_from_env(name: str, default: float) -> float:
+    import os
+
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = default
+    return value if value >= 0 and value == value else default
+
+
+def busy_timeout_s(override: float | None = None) -> float:
+    """The SQLite busy timeout: the argument, else $TUIFLOW_SQLITE_BUSY_TIMEOUT, else MLflow's."""
+    if override is not None:
+        return max(0.0, override)
+    return _seconds_from_env(BUSY_TIMEOUT_ENV, SQLITE_BUSY_TIMEOUT_S)
+
+
+def _sqlite_pragmas(busy_ms: int) -> Any:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # MLflow's own session settings (store/db/utils.py): cascades, waiting on a writer
+        # instead of failing, and case-sensitive LIKE as its filters require.
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+        cur.execute("PRAGMA case_sensitive_like = true")
+        cur.close()
+
+    return on_connect
+
+
+def _unbound_reads(dbapi_conn: Any, _record: Any) -> None:
+    # A long query is not a hung server: no read timeout once connected (pymysql's default).
+    if hasattr(dbapi_conn, "_read_timeout"):
+        dbapi_conn._read_timeout = None
+
+
+def make_engine(url: str, display: str, busy_timeout: float | None = None) -> sa.Engine:
+    """An engine for `url`, or StoreError naming the missing driver or file.
+
+    Like MLflow's: `pool_pre_ping` so a connection the server dropped while idle is
+    replaced on checkout. Unlike MLflow's: a connect timeout for network databases, so a
+    host that never answers fails in seconds instead of hanging the explorer.
+    """
     from pathlib import Path
 
     from sqlalchemy.engine import make_url
-
-    from tuiflow.errors import StoreError
 
     try:
         u = make_url(url)
@@ -230,8 +281,17 @@ def make_engine(url: str, display: str) -> sa.Engine:
         if db and db != ":memory:" and not db.startswith("file:") and not Path(db).is_file():
             # SQLite would silently create an empty file; MLflow DBs are never made here.
             raise StoreError(f"{display}: no such database file", "check the path")
+    connect_args: dict[str, Any] = {}
+    if backend in ("postgresql", "mysql") and "connect_timeout" not in u.query:
+        # libpq and pymysql take whole seconds; libpq treats anything below 2 as 2.
+        timeout = _seconds_from_env(CONNECT_TIMEOUT_ENV, CONNECT_TIMEOUT_S)
+        connect_args["connect_timeout"] = max(1, round(timeout))
+        if u.get_driver_name() == "pymysql":
+            # pymysql's connect_timeout covers only the TCP connect; the handshake reads
+            # with read_timeout. Bound it too, then lift it (_unbound_reads) for queries.
+            connect_args["read_timeout"] = connect_args["connect_timeout"]
     try:
-        engine = sa.create_engine(u)
+        engine = sa.create_engine(u, pool_pre_ping=True, connect_args=connect_args)
     except (ImportError, sa.exc.NoSuchModuleError) as e:
         raise StoreError(
             f"{display}: database driver not available ({type(e).__name__}: {e})".splitlines()[0],
@@ -239,6 +299,71 @@ def make_engine(url: str, display: str) -> sa.Engine:
         ) from None
     except sa.exc.ArgumentError as e:
         raise StoreError(f"{display}: invalid database URL ({e})".splitlines()[0]) from None
+    if "read_timeout" in connect_args:
+        sa.event.listen(engine, "connect", _unbound_reads)
     if backend == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        busy_ms = int(busy_timeout_s(busy_timeout) * 1000)
+        sa.event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
     return engine
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """True when SQLAlchemy saw the server drop the connection (the pool discarded it)."""
+    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
+def database_error(
+    exc: sa.exc.SQLAlchemyError,
+    display: str,
+    *,
+    connecting: bool = False,
+    writing: bool = False,
+    committing: bool = False,
+    busy_timeout: float | None = None,
+) -> StoreError:
+    """One StoreError line (and a hint) for a driver error; never the driver's traceback.
+
+    `connecting`: raised while opening a connection; `writing`: inside a write
+    transaction (rolled back); `committing`: by the COMMIT itself.
+    """
+    first = mask_password(_first_line(exc))
+    lowered = first.lower()
+    unwritten = " (nothing written)" if writing and not committing else ""
+    if "file is not a database" in lowered:
+        return StoreError(
+            f"{display}: not an MLflow database (the file is not an SQLite database)",
+            "point tuiflow at the mlflow.db file MLflow created",
+        )
+    if "database is locked" in lowered or "database table is locked" in lowered:
+        return StoreError(
+            f"{display}: database is locked by another process"
+            + (" (nothing written)" if writing else ""),
+            f"tuiflow waited {busy_timeout_s(busy_timeout):g}s; try again when the other "
+            f"writer is done, or set {BUSY_TIMEOUT_ENV}=SECONDS to wait longer",
+        )
+    if connecting:
+        return StoreError(
+            f"{display}: cannot connect to the database: {first}",
+            "check that the server is running and the host, port, user, password and "
+            "database name in the URL",
+        )
+    if is_disconnect(exc):
+        if committing:
+            return StoreError(
+                f"{display}: the connection to the database was lost during COMMIT: {first}",
+                "the server rolls back a transaction it did not commit, but the commit may "
+                "have reached it first; reload to see whether the change was applied",
+            )
+        return StoreError(
+            f"{display}: the connection to the database was lost{unwritten}: {first}",
+            "try again; tuiflow reconnects on the next request",
+        )
+    return StoreError(f"{display}: database error{unwritten}: {first}")

@@ -17,17 +17,37 @@ from typing import Any
 import sqlalchemy as sa
 
 from tuiflow.entities import RUN_NAME_TAG, ModelVersion
-from tuiflow.errors import InvalidArgumentError, NotFoundError, StoreError, TuiflowError
+from tuiflow.errors import InvalidArgumentError, NotFoundError, StoreError
 from tuiflow.locate import mask_password
 from tuiflow.stores import sql_write_registry as registry
 from tuiflow.stores.local_artifacts import local_artifact_dir
-from tuiflow.stores.sql_schema import Schema
+from tuiflow.stores.sql_schema import Schema, database_error
 from tuiflow.stores.writes import PurgeReport
 
 # Alembic heads whose column semantics these writes were checked against (MLflow 3.17.2).
 TESTED_SCHEMAS: frozenset[str] = frozenset({"dc11669786a5"})
 
 _SOURCE_RUN_KEY = "mlflow.assessment.sourceRunId"
+
+
+def schema_warning(version: str | None, schema: Schema) -> str | None:
+    """Why writes are off for this database, naming its schema revision; None if they are on."""
+    if version in TESTED_SCHEMAS:
+        return None
+    tested = ", ".join(sorted(TESTED_SCHEMAS))
+    found = f"revision {version}" if version else "without an alembic_version"
+    missing = schema.missing()
+    if missing:
+        shown = ", ".join(missing[:3]) + (
+            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        )
+        what = f"older than tuiflow's {tested} (no {shown}; those read as empty)"
+    else:
+        what = f"not one tuiflow knows (tested: {tested}; a newer MLflow?)"
+    return (
+        f"database schema {found} is {what}: read-only for tuiflow, writes refused "
+        "(`mlflow db upgrade <url>` upgrades an older database)"
+    )
 
 
 def read_alembic_version(conn: sa.Connection) -> str | None:
@@ -56,6 +76,7 @@ class SqlWrites:
     _engine: sa.Engine
     _schema: Schema
     _alembic_version: str | None
+    _busy_timeout: float | None
     display_uri: str  # a property of SqlStore
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -74,17 +95,29 @@ class SqlWrites:
                 "reading still works; upgrade with `mlflow db upgrade <database_uri>` "
                 "or use an MLflow version matching tuiflow",
             )
+        how: dict[str, Any] = {"busy_timeout": self._busy_timeout, "writing": True}
         try:
-            with self._engine.begin() as conn:
-                yield conn
-        except TuiflowError:
-            raise
+            conn = self._engine.connect()
         except sa.exc.SQLAlchemyError as e:
-            orig = getattr(e, "orig", None) or e
-            first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-            raise StoreError(
-                mask_password(f"{self.display_uri}: database error (nothing written): {first}")
-            ) from None
+            raise database_error(e, self.display_uri, connecting=True, **how) from None
+        with conn:
+            tx = conn.begin()
+            try:
+                yield conn
+            except BaseException as e:
+                # Never retried: a write that failed half-way is rolled back, not repeated.
+                with contextlib.suppress(sa.exc.SQLAlchemyError):
+                    tx.rollback()
+                if isinstance(e, sa.exc.SQLAlchemyError):
+                    raise database_error(e, self.display_uri, **how) from None
+                raise
+            try:
+                tx.commit()
+            except sa.exc.SQLAlchemyError as e:
+                # SQLite keeps a transaction whose COMMIT was busy open: end it here.
+                with contextlib.suppress(sa.exc.SQLAlchemyError):
+                    tx.rollback()
+                raise database_error(e, self.display_uri, committing=True, **how) from None
 
     def _row_of_run(self, conn: sa.Connection, run_id: str) -> Any:
         runs = self._schema.t("runs")
