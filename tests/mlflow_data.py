@@ -14,8 +14,10 @@ nested and deleted runs, other experiments and the model registry.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,25 @@ class RunSpec:
     parent: str | None = None  # label of the parent run
     deleted: bool = False
     artifacts: bool = False
+
+
+@contextlib.contextmanager
+def mlflow_global_uri(uri: str) -> Iterator[None]:
+    """MLflow's global tracking/registry URIs set to `uri` for the block, then restored
+    exactly. MLflow's file registry opens a client on the *global* URI while writing and
+    reading model versions; unset, that creates ./mlflow.db in the working directory (and
+    set_tracking_uri("") would not restore "unset": it means ./mlruns)."""
+    import mlflow
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    saved = (tracking_utils._tracking_uri, registry_utils._registry_uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield
+    finally:
+        tracking_utils._tracking_uri, registry_utils._registry_uri = saved
 
 
 def _latest(value: float, start: int) -> list[tuple[float, int, int]]:

@@ -38,7 +38,7 @@ def build_base(root: Path) -> Base:
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param
 
-    c = MlflowClient(tracking_uri=root.as_uri())
+    c = MlflowClient(tracking_uri=root.as_uri(), registry_uri=root.as_uri())
     exp_ids: dict[str, str] = {}
     run_ids: dict[str, str] = {}
     for exp_name, names in RUNS.items():

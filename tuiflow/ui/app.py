@@ -16,11 +16,16 @@ from tuiflow.config import DEFAULT_WATCH_SECONDS
 from tuiflow.stores.base import Store
 from tuiflow.textsafe import inert
 from tuiflow.ui import keys
-from tuiflow.ui.commands import ActionsProvider
+from tuiflow.ui.commands import ActionsProvider, Command
 from tuiflow.ui.history import FilterHistory, default_history_path
 from tuiflow.ui.messages import StoreRetrying
 from tuiflow.ui.screens.help import HelpScreen
 from tuiflow.ui.screens.main import MainScreen
+from tuiflow.ui.screens.problems import ProblemsScreen, problems_notice, store_problems
+
+# How often the app looks for new store warnings that no screen reported (watch mode, run
+# detail): reading the list is a lock and a copy, so this costs nothing noticeable.
+PROBLEMS_CHECK_SECONDS = 2.0
 
 # textual-image asks the terminal about Sixel/Kitty graphics when first imported, which
 # only works before Textual owns stdin: import the artifact preview with the app.
@@ -55,6 +60,7 @@ class TuiflowApp(App[None]):
         self.watch_interval = watch if watch else watch_interval  # what `w` turns on
         self.user_keymap = dict(keymap or {})
         self.notices = tuple(notices)  # one-line complaints to show once the app runs
+        self.problems_reported = 0  # store warnings already announced
         if theme:
             self.theme = theme
         if self.user_keymap:
@@ -68,6 +74,32 @@ class TuiflowApp(App[None]):
     def _show_notices(self) -> None:
         for notice in self.notices:
             self.notify(notice, severity="warning", markup=False, timeout=10)
+        self.set_interval(PROBLEMS_CHECK_SECONDS, self.check_problems)
+
+    # -- what the store skipped (damaged files): one notification, the list on demand ----
+
+    def check_problems(self) -> None:
+        """Announce store warnings added since the last check (screens call it after loads)."""
+        count = len(store_problems(self.store))
+        if count > self.problems_reported:
+            self.notify(
+                problems_notice(count),
+                title="Store problems",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+        self.problems_reported = count  # also follows a store that cleared its list
+
+    def palette_commands(self) -> list[Command]:
+        """Commands without a key, offered by the palette when they apply."""
+        if not store_problems(self.store):
+            return []
+        return [Command("Show problems", "", "tuiflow.app.problems", self.action_show_problems)]
+
+    def action_show_problems(self) -> None:
+        if not isinstance(self.screen, ProblemsScreen):
+            self.push_screen(ProblemsScreen(store_problems(self.store)))
 
     @on(StoreRetrying)
     def _show_retry(self, message: StoreRetrying) -> None:

@@ -29,7 +29,7 @@ class Command:
 
     @property
     def help(self) -> str:
-        return f"{self.key}  ·  {self.binding_id}"
+        return f"{self.key}  ·  {self.binding_id}" if self.key else self.binding_id
 
 
 def _bindings(node: DOMNode) -> Iterator[Binding]:
@@ -76,6 +76,9 @@ def screen_commands(screen) -> list[Command]:
             shown = " ".join(app.get_key_display(replace(binding, key=k.strip())) for k in keys)
             run = partial(app.run_action, binding.action, node)
             out.append(Command(binding.description, shown, binding_id, run))
+    # Palette-only commands of the app (no key), e.g. "Show problems" after a damaged read.
+    extra = getattr(app, "palette_commands", None)
+    out += [c for c in (extra() if extra else []) if c.binding_id not in seen]
     return out
 
 

@@ -195,6 +195,11 @@ PROMPT = [
     _b("escape", "cancel", "Cancel", "prompt.cancel"),
 ]
 
+# The list of what the store skipped while reading (ctrl+p → Show problems).
+PROBLEMS = [
+    _b("escape,q", "dismiss", "Close problems", "problems.close"),
+]
+
 # Sections of the help screen, in reading order.
 SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Anywhere", APP),
@@ -221,4 +226,5 @@ SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Write actions (models)", MODELS_WRITE),
     ("Confirm", [*CONFIRM, *TRANSITION]),
     ("Prompt", PROMPT),
+    ("Problems list", PROBLEMS),
 ]

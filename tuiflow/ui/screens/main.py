@@ -42,6 +42,7 @@ class MainScreen(MainWriteFlows, Screen[None]):
 
     def on_experiments_loaded(self, message: ExperimentsLoaded) -> None:
         self.query_one(StatusBar).set_experiments_loading(False)
+        self.app.check_problems()  # type: ignore[attr-defined]  # a damaged store says so
 
     def on_experiments_chosen(self, message: ExperimentsChosen) -> None:
         self.query_one(RunsPane).show(message.experiments)
@@ -50,6 +51,8 @@ class MainScreen(MainWriteFlows, Screen[None]):
 
     def on_runs_status(self, message: RunsStatus) -> None:
         self.query_one(StatusBar).set_runs(message)
+        if not message.loading:
+            self.app.check_problems()  # type: ignore[attr-defined]
 
     def on_run_chosen(self, message: RunChosen) -> None:
         from tuiflow.ui.screens.run_detail import RunDetailScreen

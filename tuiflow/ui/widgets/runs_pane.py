@@ -9,6 +9,7 @@ runs view (active, deleted, all); watch mode and export live in `RunsLive`.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -17,6 +18,7 @@ from textual.worker import get_current_worker
 
 from tuiflow.entities import Experiment, Run, ViewType
 from tuiflow.errors import Cancelled, QueryError
+from tuiflow.textsafe import inert
 from tuiflow.ui import keys
 from tuiflow.ui.columns import order_clause
 from tuiflow.ui.history import FilterHistory
@@ -123,10 +125,11 @@ class RunsPane(RunsLive, Vertical):
     def _update_title(self) -> None:
         parts = ["Runs"]
         if len(self.experiments) == 1:
-            parts.append(self.experiments[0].name)
+            parts.append(inert(self.experiments[0].name, single_line=True))
         if VIEW_LABEL[self.view]:
             parts.append(VIEW_LABEL[self.view])
-        self.border_title = " · ".join(parts)
+        # Text, not str: a str border title is parsed as markup ("[@click=app.quit]").
+        self.border_title = Text(" · ".join(parts))
 
     def reload(self, forget_totals: bool = False) -> None:
         if forget_totals:
@@ -295,8 +298,8 @@ class RunsPane(RunsLive, Vertical):
         message.stop()
         clause = order_clause(message.column, message.ascending)
         if clause is None:
-            label = message.column.label.strip() or "this column"
-            self.notify(f"MLflow cannot sort runs by {label}", severity="warning")
+            label = inert(message.column.label.strip(), single_line=True) or "this column"
+            self.notify(f"MLflow cannot sort runs by {label}", severity="warning", markup=False)
             return
         self.order_by = (clause,)
         self.table.sort = (message.column.key, message.ascending)
