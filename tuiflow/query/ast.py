@@ -11,7 +11,7 @@ that is plain MLflow syntax parses to `And` of `Comparison`s only (`is_mlflow_sy
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 # Canonical entity names, as MLflow's SearchUtils uses them.
@@ -39,6 +39,9 @@ class Comparison:
     op: Comparator
     value: Value
     offset: int  # offset of the comparator token
+    # LIKE / ILIKE / IN exactly as written ("like"): MLflow's SQL store checks experiment
+    # filters' comparators verbatim and refuses lower case. Not part of equality.
+    spelled: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -298,10 +298,12 @@ class ExperimentCompiler:
 
     def _leaf(self, c: Comparison) -> Clause:
         ent, key, op = c.ident.entity, c.ident.key, c.op
+        # MLflow checks the comparator as written here (unlike for runs): `like` is refused.
+        written = c.spelled or op
         if ent == "attribute":
             if key == "experiment_id":
-                if op not in ("=", "!=", "IN", "NOT IN"):
-                    raise QueryError(f"Invalid comparator for experiment_id: {op}", c.offset)
+                if written not in ("=", "!=", "IN", "NOT IN"):
+                    raise QueryError(f"Invalid comparator for experiment_id: {written}", c.offset)
                 value: Any = (
                     tuple(_parse_int_id(v) for v in c.value)
                     if isinstance(c.value, tuple)
@@ -312,8 +314,10 @@ class ExperimentCompiler:
                     raise QueryError(f"Invalid comparator for numeric attribute: {op}", c.offset)
                 value = integer_value(c, quote=True)
             elif key == "name":
-                if op not in ("=", "!=", "LIKE", "ILIKE"):
-                    raise QueryError(f"Invalid comparator for string attribute: {op}", c.offset)
+                if written not in ("=", "!=", "LIKE", "ILIKE"):
+                    raise QueryError(
+                        f"Invalid comparator for string attribute: {written}", c.offset
+                    )
                 value = c.value
             else:
                 raise QueryError(f"Invalid attribute key '{key}' specified.", c.ident.offset)
@@ -328,8 +332,8 @@ class ExperimentCompiler:
                     sa.select(t.c.experiment_id).where(t.c.key == key)
                 )
                 return sa.not_(present) if op == "IS NULL" else present
-            if op not in ("=", "!=", "LIKE", "ILIKE"):
-                raise QueryError(f"Invalid comparator for tag: {op}", c.offset)
+            if written not in ("=", "!=", "LIKE", "ILIKE"):
+                raise QueryError(f"Invalid comparator for tag: {written}", c.offset)
             return self.exp.c.experiment_id.in_(
                 sa.select(t.c.experiment_id).where(
                     compare(self.d, "=", t.c.key, key), compare(self.d, op, t.c.value, c.value)

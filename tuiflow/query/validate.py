@@ -165,7 +165,9 @@ class Checker:
             )
 
     def done(self, value: Value) -> Comparison:
-        return Comparison(self.ident, self.clause.op, value, self.clause.op_start)  # type: ignore[arg-type]
+        op, at = self.clause.op, self.clause.op_start
+        spelled = self.text[at : at + len(op)] if op in ("LIKE", "ILIKE", "IN") else op
+        return Comparison(self.ident, op, value, at, spelled)  # type: ignore[arg-type]
 
     def value_text(self) -> str:
         value = self.clause.value
