@@ -24,7 +24,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
-from textual_image.widget import Image as TerminalImage
+
+try:
+    from textual_image.widget import Image as TerminalImage
+except Exception:  # noqa: BLE001 - its terminal probe fails on odd ttys (0 columns: ZeroDivision)
+    TerminalImage = None  # previews say images cannot be shown; everything else works
 
 from tuiflow.artifact_preview import Preview, build_preview
 from tuiflow.entities import FileInfo
@@ -187,6 +191,8 @@ def _body(preview: Preview, image: Any) -> list[Any]:
     if kind == "mlmodel":
         return [Static(_sections(preview))]
     if kind == "image" and image is not None:
+        if TerminalImage is None:
+            return [Static(Text("(this terminal cannot show images)", style="dim"))]
         return [TerminalImage(image)]
     return []
 
