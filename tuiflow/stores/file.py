@@ -239,6 +239,30 @@ class FileStore(FileWrites):
         self._reads.save()
         return Page(tuple(r for r in full if r is not None), page.next_page_token)
 
+    def count_runs(
+        self,
+        experiment_ids: Sequence[str],
+        view: ViewType = ViewType.ACTIVE_ONLY,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> int | None:
+        """How many runs `search_runs` would list with no filter: from meta.yaml alone
+        (through the cache), not whole runs. None when `cancelled()` says stop."""
+        view = ViewType(view)
+
+        def quiet(_message: str) -> None:  # broken runs are reported when listed
+            return None
+
+        total = 0
+        for exp_dir in self._experiment_dirs(experiment_ids):
+            for i, (name, run_path) in enumerate(ft.list_run_dirs(exp_dir.path, quiet)):
+                if cancelled is not None and i % 500 == 0 and cancelled():
+                    return None
+                info = self._reads.run_info(run_path, name, exp_dir.experiment_id, quiet)
+                if info is not None and view.includes(info.lifecycle_stage):
+                    total += 1
+        self._reads.save()
+        return total
+
     def _load_one(self, job: tuple[Run, str, str], datasets: ft.DatasetCache) -> Run | None:
         run, run_path, exp_path = job
         try:

@@ -46,22 +46,8 @@ def count_runs(
 def _count_files(
     store, experiment_id: str, cancelled: Callable[[], bool]
 ) -> tuple[int, bool] | None:
-    from tuiflow.stores import file_tracking as ft
-
-    def quiet(_message: str) -> None:  # broken runs are reported when the runs are listed
-        return None
-
-    exp_dir = ft.find_experiment_dir(store.root, experiment_id)
-    if exp_dir is None:
-        return 0, True
-    total = 0
-    for i, (name, run_path) in enumerate(ft.list_run_dirs(exp_dir.path, quiet)):
-        if i % 200 == 0 and cancelled():
-            return None
-        info = ft.read_run_info(run_path, name, exp_dir.experiment_id, quiet)
-        if info is not None and ViewType.ACTIVE_ONLY.includes(info.lifecycle_stage):
-            total += 1
-    return total, True
+    total = store.count_runs([experiment_id], ViewType.ACTIVE_ONLY, cancelled)
+    return None if total is None else (total, True)
 
 
 def short(count: int, complete: bool) -> str:

@@ -198,6 +198,15 @@ class RunsPane(RunsLive, Vertical):
         worker = get_current_worker()
         store = self.app.store  # type: ignore[attr-defined]
         total, token = 0, None
+        counter = getattr(store, "count_runs", None)
+        if counter is not None:  # the file store counts from meta.yaml, not whole runs
+            try:
+                counted = counter(list(experiment_ids), view, lambda: worker.is_cancelled)
+            except Exception:  # the total is a nicety; the runs themselves report errors
+                return
+            if counted is not None:
+                self.post_message(RunsCounted(experiment_ids, counted, True))
+            return
         try:
             while True:
                 page = store.search_runs(
