@@ -10,7 +10,6 @@ cached, so its warning is given again on the next read, as without a cache.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -18,7 +17,7 @@ from tuiflow.entities import Metric, Run
 from tuiflow.stores import file_tracking as ft
 from tuiflow.stores.file_cache import MISSING, FileCache, Sig, sig_of, stat_sig
 from tuiflow.stores.file_metrics import WHOLE_FILE_MAX, latest_event, to_metric
-from tuiflow.stores.yamlio import TooLarge, is_safe_key, read_bytes
+from tuiflow.stores.yamlio import TooLarge, is_safe_key, read_bytes, read_bytes_stat
 
 Warn = ft.Warn
 
@@ -280,21 +279,22 @@ def _walk(
         subdirs: list[tuple[str, str]] = []
         for name in names:
             full = path + "/" + name
+            key = prefix + name
             try:
-                st = os.stat(full)
-            except (OSError, ValueError):
-                # gone (skipped), or a link loop / no permission (the read reports it)
-                _read_one(full, prefix + name, warn, max_bytes, parse)
-                continue
-            sig = sig_of(st)
-            if stat.S_ISDIR(st.st_mode):
+                st, data = read_bytes_stat(full, max_bytes)
+            except IsADirectoryError:
                 if not os.path.islink(full):
-                    subdirs.append((full, prefix + name + "/"))
+                    subdirs.append((full, key + "/"))
                 continue
-            value = _read_one(full, prefix + name, warn, max_bytes, parse)
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # deleted between listing and reading (delete_tag)
+            except OSError as exc:
+                warn(f"{full}: unreadable ({exc.strerror or exc}); skipped")
+                continue
+            value = parse(key, full, data, warn)
             if value is MISSING:
                 continue
-            files.append((prefix + name, sig, value))
+            files.append((key, sig_of(st), value))
         if subdirs:
             subdirs.reverse()  # os.walk visits subfolders in listing order
             stack.extend(subdirs)

@@ -8,8 +8,10 @@ is not sure about goes to `yaml.CSafeLoader` (MLflow's own loader) instead.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -186,21 +188,45 @@ def read_bytes(path: str, limit: int | None = None) -> bytes:
     """
     fd = os.open(path, _O_RDONLY)
     try:
-        data = os.read(fd, _CHUNK)
-        if len(data) < _CHUNK:  # a regular file returns short only at its end
-            return data
-        chunks = [data]
-        total = len(data)
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return b"".join(chunks)
-            total += len(chunk)
-            if limit is not None and total > limit:
-                raise TooLarge(path)
-            chunks.append(chunk)
+        return _read_fd(fd, path, limit)
     finally:
         os.close(fd)
+
+
+def read_bytes_stat(path: str, limit: int | None = None) -> tuple[os.stat_result, bytes | None]:
+    """`read_bytes` plus the file's stat, taken on the open file before reading (one path
+    lookup, and the stat describes what was read or something older, never newer).
+    A file longer than `limit` gives None instead of its bytes; a folder raises
+    IsADirectoryError as reading it would."""
+    fd = os.open(path, _O_RDONLY)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        if limit is not None and st.st_size > limit:
+            return st, None
+        try:
+            return st, _read_fd(fd, path, limit)
+        except TooLarge:  # grew past `limit` since the stat
+            return st, None
+    finally:
+        os.close(fd)
+
+
+def _read_fd(fd: int, path: str, limit: int | None) -> bytes:
+    data = os.read(fd, _CHUNK)
+    if len(data) < _CHUNK:  # a regular file returns short only at its end
+        return data
+    chunks = [data]
+    total = len(data)
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if limit is not None and total > limit:
+            raise TooLarge(path)
+        chunks.append(chunk)
 
 
 def iter_chunks(path: str, size: int) -> Iterator[bytes]:
