@@ -5,6 +5,7 @@ Screens and widgets do the work (screens/, widgets/); this module only wires the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -27,8 +28,8 @@ from tuiflow.ui.screens.problems import ProblemsScreen, problems_notice, store_p
 # detail): reading the list is a lock and a copy, so this costs nothing noticeable.
 PROBLEMS_CHECK_SECONDS = 2.0
 
-# textual-image asks the terminal about Sixel/Kitty graphics when first imported, which
-# only works before Textual owns stdin: import the artifact preview with the app.
+# Where terminal graphics are likely, textual-image asks the terminal about them when first
+# imported, which only works before Textual owns stdin: import the preview with the app.
 from tuiflow.ui.widgets import artifact_preview as _artifact_preview  # noqa: E402, F401, I001
 
 
@@ -61,6 +62,7 @@ class TuiflowApp(App[None]):
         self.user_keymap = dict(keymap or {})
         self.notices = tuple(notices)  # one-line complaints to show once the app runs
         self.problems_reported = 0  # store warnings already announced
+        self.runs_shown = threading.Event()  # set once the first runs (or none) are shown
         if theme:
             self.theme = theme
         if self.user_keymap:

@@ -52,6 +52,7 @@ class MainScreen(MainWriteFlows, Screen[None]):
     def on_runs_status(self, message: RunsStatus) -> None:
         self.query_one(StatusBar).set_runs(message)
         if not message.loading:
+            self.app.runs_shown.set()  # type: ignore[attr-defined]
             self.app.check_problems()  # type: ignore[attr-defined]
 
     def on_run_chosen(self, message: RunChosen) -> None:

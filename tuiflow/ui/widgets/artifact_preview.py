@@ -5,8 +5,8 @@ show is decided by the pure `tuiflow.artifact_preview`. Images are decoded with 
 the worker and drawn by textual-image (Sixel / Kitty graphics where the terminal has
 them, coloured half blocks otherwise).
 
-textual-image asks the terminal what it supports when it is first imported, which only
-works before Textual takes over stdin; `tuiflow.ui.app` imports this module for that.
+How an image is drawn (terminal graphics or half blocks) is decided in terminal_image.py,
+imported with the app, before Textual takes over stdin.
 """
 
 from __future__ import annotations
@@ -25,16 +25,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-try:
-    from textual_image.widget import Image as TerminalImage
-except Exception:  # noqa: BLE001 - its terminal probe fails on odd ttys (0 columns: ZeroDivision)
-    TerminalImage = None  # previews say images cannot be shown; everything else works
-
 from tuiflow.artifact_preview import Preview, build_preview
 from tuiflow.entities import FileInfo
 from tuiflow.stores.base import ARTIFACT_READ_MAX_BYTES
 from tuiflow.textsafe import inert
 from tuiflow.ui.widgets import cells
+from tuiflow.ui.widgets.terminal_image import image_widget
 
 IMAGE_MAX_BYTES = 16 * 1_048_576
 IMAGE_MAX_PIXELS = 40_000_000  # a decompression bomb is refused before decoding
@@ -191,9 +187,7 @@ def _body(preview: Preview, image: Any) -> list[Any]:
     if kind == "mlmodel":
         return [Static(_sections(preview))]
     if kind == "image" and image is not None:
-        if TerminalImage is None:
-            return [Static(Text("(this terminal cannot show images)", style="dim"))]
-        return [TerminalImage(image)]
+        return [image_widget(image)]
     return []
 
 

@@ -26,6 +26,7 @@ from tuiflow.ui.widgets import cells
 from tuiflow.ui.widgets.find_input import FindInput
 from tuiflow.ui.widgets.nav_table import NavTable
 
+COUNT_DELAY_MAX_S = 3.0  # counts wait at most this long for the first runs to be shown
 VIEW_CYCLE = (ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY, ViewType.ALL)
 VIEW_LABEL = {ViewType.ACTIVE_ONLY: "active", ViewType.DELETED_ONLY: "deleted", ViewType.ALL: "all"}
 MARK = "●"
@@ -203,6 +204,11 @@ class ExperimentsPane(Vertical):
     def _count_all(self, experiment_ids: tuple[str, ...]) -> None:
         worker = get_current_worker()
         store = self.app.store  # type: ignore[attr-defined]
+        # Counting reads every run's meta.yaml: let the first page of runs go first (the
+        # two would share one interpreter lock), or start anyway after a few seconds.
+        shown = getattr(self.app, "runs_shown", None)
+        if shown is not None:
+            shown.wait(COUNT_DELAY_MAX_S)
         for exp_id in experiment_ids:
             try:
                 counted = count_runs(store, exp_id, lambda: worker.is_cancelled)
