@@ -37,27 +37,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-SUBCOMMANDS = (
-    "open",
-    "experiments",
-    "runs",
-    "history",
-    "models",
-    # write verbs (tuiflow/cli_write.py, registered at the end of this module)
-    "delete-run",
-    "restore-run",
-    "delete-experiment",
-    "restore-experiment",
-    "rename-experiment",
-    "purge",
-    "terminate-run",
-    "transition",
-    "alias",
-    "set-tag",
-    "delete-tag",
-    "rename-run",
-)
-
 
 class View(str, Enum):
     active = "active"
@@ -480,9 +459,17 @@ def _argv_with_default_command(argv: list[str]) -> list[str]:
     if not argv:
         return ["open"]
     first = argv[0]
-    if first in SUBCOMMANDS or first in ("-h", "--help", "--version"):
+    if first in subcommands() or first in ("-h", "--help", "--version"):
         return argv
     return ["open", *argv]
+
+
+def subcommands() -> set[str]:
+    """The verbs registered on `app` (read ones here, write ones by cli_write)."""
+    return {
+        c.name or (c.callback.__name__.replace("_", "-") if c.callback else "")
+        for c in app.registered_commands
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

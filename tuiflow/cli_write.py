@@ -23,21 +23,6 @@ from tuiflow.errors import InvalidArgumentError
 if TYPE_CHECKING:
     from tuiflow.actions import Actions
 
-WRITE_SUBCOMMANDS = (
-    "delete-run",
-    "restore-run",
-    "delete-experiment",
-    "restore-experiment",
-    "rename-experiment",
-    "purge",
-    "terminate-run",
-    "transition",
-    "alias",
-    "set-tag",
-    "delete-tag",
-    "rename-run",
-)
-
 ReadOnlyOpt = Annotated[
     bool, typer.Option("--read-only", help="Refuse every write (useful in scripts).")
 ]

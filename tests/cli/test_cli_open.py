@@ -95,3 +95,18 @@ def test_unknown_theme_in_the_settings_file_is_one_line_not_an_error(capsys, sta
     code, _, err = call(capsys, str(SAMPLE))
     assert code == 0 and err.count("\n") == 1 and "unknown theme 'nope'" in err
     assert started[-1]["theme"] is None
+
+
+def test_every_verb_is_a_verb_and_anything_else_opens() -> None:
+    """The verb list is read off the app: a new command can never be mistaken for a store."""
+    from tuiflow.cli import _argv_with_default_command, subcommands
+
+    verbs = subcommands()
+    assert {"open", "runs", "experiments", "history", "models"} <= verbs
+    assert {"delete-run", "purge", "transition", "alias", "rename-run"} <= verbs
+    assert len(verbs) == 17
+    for verb in verbs:
+        assert _argv_with_default_command([verb, "x"]) == [verb, "x"]
+    assert _argv_with_default_command(["./mlruns"]) == ["open", "./mlruns"]
+    assert _argv_with_default_command(["--read-only", "x"]) == ["open", "--read-only", "x"]
+    assert _argv_with_default_command([]) == ["open"]
