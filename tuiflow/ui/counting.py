@@ -1,13 +1,14 @@
 """How many active runs an experiment has, for the experiments pane's "Runs" column.
 
-A file store answers from the run folders' meta.yaml alone (no metrics or params read).
-Other stores page through `search_runs`, which loads whole runs, so counting stops at a
-cap: a tracking server is asked for one page only. Blocking; call it from a worker.
+A file store answers from the run folders' meta.yaml alone (no metrics or params read,
+`FileStore.count_runs`). Other stores page through `search_runs`, which loads whole runs,
+so counting stops at a cap: a tracking server is asked for one page only. Blocking; call it
+from a worker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from tuiflow.entities import ViewType
 from tuiflow.stores.base import Store
@@ -18,20 +19,28 @@ REST_CAP = 1000  # a server's runs come whole over HTTP: one page at most
 
 
 def count_runs(
-    store: Store, experiment_id: str, cancelled: Callable[[], bool]
+    store: Store,
+    experiment_ids: Sequence[str],
+    cancelled: Callable[[], bool],
+    view: ViewType = ViewType.ACTIVE_ONLY,
+    cap: int = CAP,
+    rest_cap: int = REST_CAP,
 ) -> tuple[int, bool] | None:
-    """(active runs counted, complete); None when cancelled."""
-    from tuiflow.stores.file import FileStore
+    """(runs counted, complete); None when cancelled.
 
-    if isinstance(store, FileStore):
-        return _count_files(store, experiment_id, cancelled)
+    A store that can count cheaply (the file store, from meta.yaml) is asked to; others are
+    paged through, up to `cap` runs (`rest_cap` for a tracking server)."""
+    counter = getattr(store, "count_runs", None)
+    if counter is not None:
+        total = counter(list(experiment_ids), view, cancelled)
+        return None if total is None else (total, True)
     from tuiflow.stores.rest import RestStore
 
-    cap = REST_CAP if isinstance(store, RestStore) else CAP
+    limit = rest_cap if isinstance(store, RestStore) else cap
     total, token = 0, None
     while True:
         page = store.search_runs(
-            [experiment_id], view=ViewType.ACTIVE_ONLY, max_results=PAGE, page_token=token
+            list(experiment_ids), view=view, max_results=PAGE, page_token=token
         )
         total += len(page.items)
         token = page.next_page_token
@@ -39,15 +48,8 @@ def count_runs(
             return None
         if not token:
             return total, True
-        if total >= cap:
+        if total >= limit:
             return total, False
-
-
-def _count_files(
-    store, experiment_id: str, cancelled: Callable[[], bool]
-) -> tuple[int, bool] | None:
-    total = store.count_runs([experiment_id], ViewType.ACTIVE_ONLY, cancelled)
-    return None if total is None else (total, True)
 
 
 def short(count: int, complete: bool) -> str:

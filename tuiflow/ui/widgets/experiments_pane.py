@@ -211,7 +211,7 @@ class ExperimentsPane(Vertical):
             shown.wait(COUNT_DELAY_MAX_S)
         for exp_id in experiment_ids:
             try:
-                counted = count_runs(store, exp_id, lambda: worker.is_cancelled)
+                counted = count_runs(store, [exp_id], lambda: worker.is_cancelled)
             except Exception:  # a count is a nicety; the runs pane reports real errors
                 counted = None
                 text = "—"

@@ -21,6 +21,7 @@ from tuiflow.errors import Cancelled, QueryError
 from tuiflow.textsafe import inert
 from tuiflow.ui import keys
 from tuiflow.ui.columns import order_clause
+from tuiflow.ui.counting import count_runs
 from tuiflow.ui.history import FilterHistory
 from tuiflow.ui.messages import (
     FilterApplied,
@@ -35,7 +36,6 @@ from tuiflow.ui.widgets.filter_bar import FilterBar
 from tuiflow.ui.widgets.runs_live import RunsLive
 from tuiflow.ui.widgets.runs_table import RunsTable, SortRequested
 
-COUNT_PAGE_SIZE = 1000
 COUNT_CAP = 50_000  # stop counting the unfiltered total past this many runs
 VIEW_CYCLE = (ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY, ViewType.ALL)
 VIEW_LABEL = {ViewType.ACTIVE_ONLY: "", ViewType.DELETED_ONLY: "deleted", ViewType.ALL: "all"}
@@ -196,34 +196,19 @@ class RunsPane(RunsLive, Vertical):
     @work(thread=True, exclusive=True, group="runs-count", exit_on_error=False)
     def _count(self, experiment_ids: tuple[str, ...], view: ViewType) -> None:
         worker = get_current_worker()
-        store = self.app.store  # type: ignore[attr-defined]
-        total, token = 0, None
-        counter = getattr(store, "count_runs", None)
-        if counter is not None:  # the file store counts from meta.yaml, not whole runs
-            try:
-                counted = counter(list(experiment_ids), view, lambda: worker.is_cancelled)
-            except Exception:  # the total is a nicety; the runs themselves report errors
-                return
-            if counted is not None:
-                self.post_message(RunsCounted(experiment_ids, counted, True))
-            return
         try:
-            while True:
-                page = store.search_runs(
-                    list(experiment_ids),
-                    view=view,
-                    max_results=COUNT_PAGE_SIZE,
-                    page_token=token,
-                )
-                total += len(page.items)
-                token = page.next_page_token
-                if worker.is_cancelled:
-                    return
-                if not token or total >= COUNT_CAP:
-                    break
+            counted = count_runs(
+                self.app.store,  # type: ignore[attr-defined]
+                experiment_ids,
+                lambda: worker.is_cancelled,
+                view,
+                cap=COUNT_CAP,
+                rest_cap=COUNT_CAP,
+            )
         except Exception:  # the total is a nicety; the runs themselves report errors
             return
-        self.post_message(RunsCounted(experiment_ids, total, token is None))
+        if counted is not None:
+            self.post_message(RunsCounted(experiment_ids, *counted))
 
     # -- answers -------------------------------------------------------------------------
 
