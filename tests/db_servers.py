@@ -22,7 +22,6 @@ import glob
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -31,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stores.server_util import free_port
+from stores.server_util import free_port, stop_process_group, tail
 
 STARTUP_TIMEOUT_S = 60.0
 
@@ -175,19 +174,6 @@ def _give_to(path: Path, user: str) -> None:
             os.chown(p, entry.pw_uid, entry.pw_gid)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
 def _wait_connectable(url: str, proc: subprocess.Popen, log: Path) -> None:
     import sqlalchemy as sa
 
@@ -195,7 +181,7 @@ def _wait_connectable(url: str, proc: subprocess.Popen, log: Path) -> None:
     last: Exception | None = None
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise DatabaseUnavailable(f"server exited with {proc.returncode}: {_tail(log)}")
+            raise DatabaseUnavailable(f"server exited with {proc.returncode}: {tail(log)}")
         engine = sa.create_engine(url)
         try:
             with engine.connect() as conn:
@@ -209,20 +195,13 @@ def _wait_connectable(url: str, proc: subprocess.Popen, log: Path) -> None:
     raise DatabaseUnavailable(f"server not ready after {STARTUP_TIMEOUT_S}s: {last}")
 
 
-def _tail(log: Path, lines: int = 15) -> str:
-    try:
-        return " | ".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 def _run(cmd: list[str], log: Path, preexec: Callable[[], None] | None) -> None:
     with log.open("ab") as out:
         done = subprocess.run(
             cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=preexec, check=False
         )
     if done.returncode != 0:
-        raise DatabaseUnavailable(f"{Path(cmd[0]).name} failed: {_tail(log)}")
+        raise DatabaseUnavailable(f"{Path(cmd[0]).name} failed: {tail(log)}")
 
 
 @contextlib.contextmanager
@@ -263,20 +242,13 @@ def _run_postgres(
         log, preexec,
     )  # fmt: skip
     port = free_port()
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [postgres, "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
-             "-k", str(sockets), "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=200"],
-            stdout=out, stderr=subprocess.STDOUT, preexec_fn=preexec,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
-        admin = f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-        _wait_connectable(f"{admin}/postgres", proc, log)
-        yield DatabaseServer("postgresql", admin)
-    finally:
-        _stop(proc)
+    admin = f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    yield from _serve(
+        [postgres, "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
+         "-k", str(sockets), "-c", "fsync=off", "-c", "synchronous_commit=off",
+         "-c", "full_page_writes=off", "-c", "max_connections=200"],
+        log, preexec, DatabaseServer("postgresql", admin), probe=f"{admin}/postgres",
+    )  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -306,18 +278,31 @@ def _run_mariadb(
         log, preexec,
     )  # fmt: skip
     port = free_port()
+    admin = f"mysql+pymysql://root@127.0.0.1:{port}"
+    yield from _serve(
+        [server, "--no-defaults", f"--datadir={data}", "--bind-address=127.0.0.1",
+         f"--port={port}", f"--socket={socket_path}", f"--pid-file={root / 'mariadb.pid'}",
+         "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0", "--skip-name-resolve",
+         "--max-connections=200"],
+        log, preexec, DatabaseServer("mysql", admin), probe=admin,
+    )  # fmt: skip
+
+
+def _serve(
+    command: list[str],
+    log: Path,
+    preexec: Callable[[], None] | None,
+    server: DatabaseServer,
+    probe: str,
+) -> Iterator[DatabaseServer]:
+    """Run `command` in its own process group until the caller is done with `server`."""
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [server, "--no-defaults", f"--datadir={data}", "--bind-address=127.0.0.1",
-             f"--port={port}", f"--socket={socket_path}", f"--pid-file={root / 'mariadb.pid'}",
-             "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0", "--skip-name-resolve",
-             "--max-connections=200"],
-            stdout=out, stderr=subprocess.STDOUT, preexec_fn=preexec,
+            command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=preexec,
             start_new_session=True,
         )  # fmt: skip
     try:
-        admin = f"mysql+pymysql://root@127.0.0.1:{port}"
-        _wait_connectable(admin, proc, log)
-        yield DatabaseServer("mysql", admin)
+        _wait_connectable(probe, proc, log)
+        yield server
     finally:
-        _stop(proc)
+        stop_process_group(proc, grace_s=20)

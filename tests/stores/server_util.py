@@ -61,30 +61,31 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"mlflow server exited with {proc.returncode}:\n{_tail(log)}")
+            raise RuntimeError(f"mlflow server exited with {proc.returncode}:\n{tail(log)}")
         try:
             if httpx.get(f"{url}/health", timeout=2.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.25)
-    raise RuntimeError(f"mlflow server not healthy after {STARTUP_TIMEOUT_S}s:\n{_tail(log)}")
+    raise RuntimeError(f"mlflow server not healthy after {STARTUP_TIMEOUT_S}s:\n{tail(log)}")
 
 
-def _tail(log: Path, lines: int = 30) -> str:
+def tail(log: Path, lines: int = 30) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop_process_group(proc: subprocess.Popen, grace_s: float = 10) -> None:
+    """SIGTERM the process group started with start_new_session, SIGKILL after `grace_s`."""
     if proc.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=grace_s)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
@@ -136,4 +137,4 @@ def mlflow_server(
         _wait_healthy(url, proc, log)
         yield ServerInfo(url=url, root=root, backend_uri=backend_uri, log=log)
     finally:
-        _stop(proc)
+        stop_process_group(proc)

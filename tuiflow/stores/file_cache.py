@@ -44,10 +44,9 @@ def sig_of(st: os.stat_result) -> Sig:
 def stat_sig(path: str) -> Sig | None:
     """The signature of `path` (following symlinks), or None when it cannot be stat'ed."""
     try:
-        st = os.stat(path)
+        return sig_of(os.stat(path))
     except (OSError, ValueError):
         return None
-    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
 class _Shard:
@@ -116,10 +115,10 @@ class FileCache:
 
     def store(self, path: str, sig: Sig | None, value: Any) -> None:
         """Remember `value` for `path` as of `sig` (taken before the file was read)."""
-        if self.racy(sig):
+        where = self._split(path)
+        if where is None or sig is None or self.racy(sig):
             return
-        assert sig is not None
-        self._put(path, sig, value)
+        self._put(where, sig, value)
 
     def replace(self, path: str, value: Any) -> None:
         """A new value for a cached entry whose own signature still holds."""
@@ -128,12 +127,9 @@ class FileCache:
             return
         entry = self._shard(where[0]).entries.get(where[1])
         if entry is not None:
-            self._put(path, entry[0], value)
+            self._put(where, entry[0], value)
 
-    def _put(self, path: str, sig: Sig, value: Any) -> None:
-        where = self._split(path)
-        if where is None:
-            return
+    def _put(self, where: tuple[str, str], sig: Sig, value: Any) -> None:
         shard = self._shard(where[0])
         shard.entries[where[1]] = (sig, value)
         shard.dirty = True

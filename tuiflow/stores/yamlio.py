@@ -9,6 +9,7 @@ is not sure about goes to `yaml.CSafeLoader` (MLflow's own loader) instead.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 import stat
@@ -247,6 +248,7 @@ def read_text(path: str) -> str:
     return read_bytes(path).decode("utf-8")
 
 
+@functools.lru_cache(maxsize=4096)  # asked for the same few keys once per run per search
 def is_safe_key(key: str) -> bool:
     """True for keys MLflow could have written as a relative path (no traversal)."""
     if not key or key.startswith("/") or key.startswith(".."):
