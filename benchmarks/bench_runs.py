@@ -17,16 +17,20 @@ failed command shows as such in the table.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,7 @@ from typing import Any
 FILTER = "metrics.eval_acc > 0.9"
 SPEEDUP_TARGET = 5.0
 WARM_TARGET = 30.0  # file store with a warm cache (issue 6)
+SERVER_TARGET = 1.0  # through a tracking server: no slower than MLflow's client (issue 6)
 HELP_TARGET_S = 0.25
 
 # The MLflow side, run with `python -c`. argv: tracking URI, filter ("" for none).
@@ -86,6 +91,46 @@ class Timing:
     @property
     def median(self) -> float | None:
         return statistics.median(self.seconds) if self.seconds and not self.error else None
+
+
+@contextlib.contextmanager
+def tracking_server(db: Path, env: dict[str, str]) -> Iterator[str]:
+    """`mlflow server` over the SQLite twin on 127.0.0.1 (a free port); yields its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{db}",
+           "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
+        try:
+            yield _wait_healthy(url, proc, log)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Any) -> str:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return url
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            log.seek(0)
+            tail = log.read().decode(errors="replace").strip().splitlines()[-1:]
+            raise SystemExit(f"mlflow server did not start: {tail}")
+        time.sleep(0.5)
 
 
 def tuiflow_command() -> list[str]:
@@ -173,6 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per command (>=3)")
     parser.add_argument("--filter", default=FILTER)
     parser.add_argument(
+        "--server",
+        action="store_true",
+        help="also time both tools against `mlflow server` running over the SQLite twin",
+    )
+    parser.add_argument(
         "--cases",
         default="filtered,all,import,help",
         help="comma-separated subset of: filtered, all, import, help",
@@ -199,23 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         f"load {os.getloadavg()[0]:.2f} · median of {repeat} (min–max), seconds",
         flush=True,
     )
-    rows: list[tuple[str, ...]] = []
-    for case in ("filtered", "all"):
-        if case not in cases:
-            continue
-        flt = args.filter if case == "filtered" else ""
-        for backend, target, uri in backends:
-            cmd = [*tui, "runs", target, "--format", "json"] + (["-f", flt] if flt else [])
-            theirs = run_timed([*mlflow_py, uri, flt], repeat, env)
-            variants = [(backend, None, SPEEDUP_TARGET)]
-            if backend == "file":
-                variants = [("file, cold cache", empty_cache, SPEEDUP_TARGET),
-                            ("file, warm cache", None, WARM_TARGET)]  # fmt: skip
-            label = f"runs -f '{flt}'" if flt else "runs (no filter)"
-            for name, before, target_ratio in variants:
-                ours = run_timed(cmd, repeat, env, before)
-                rows.append(_row(label, name, ours, theirs, target_ratio))
-            print(f"  done: {label} on {backend}", file=sys.stderr)
+    with contextlib.ExitStack() as stack:
+        if args.server:
+            url = stack.enter_context(tracking_server(db, env))
+            backends.append(("tracking server", url, url))
+        rows = _search_rows(args, cases, backends, repeat, env, tui, mlflow_py, empty_cache)
     empty_cache()
     if "import" in cases:
         # Context for the ratios: the part of every MLflow row that is only Python importing MLflow.
@@ -231,6 +269,38 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
     print_table(rows)
     return 0
+
+
+def _search_rows(
+    args: argparse.Namespace,
+    cases: set[str],
+    backends: list[tuple[str, str, str]],
+    repeat: int,
+    env: dict[str, str],
+    tui: list[str],
+    mlflow_py: list[str],
+    empty_cache: Callable[[], None],
+) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for case in ("filtered", "all"):
+        if case not in cases:
+            continue
+        flt = args.filter if case == "filtered" else ""
+        for backend, target, uri in backends:
+            cmd = [*tui, "runs", target, "--format", "json"] + (["-f", flt] if flt else [])
+            theirs = run_timed([*mlflow_py, uri, flt], repeat, env)
+            variants = [(backend, None, SPEEDUP_TARGET)]
+            if backend == "tracking server":  # the server does the search for both tools
+                variants = [(backend, None, SERVER_TARGET)]
+            if backend == "file":
+                variants = [("file, cold cache", empty_cache, SPEEDUP_TARGET),
+                            ("file, warm cache", None, WARM_TARGET)]  # fmt: skip
+            label = f"runs -f '{flt}'" if flt else "runs (no filter)"
+            for name, before, target_ratio in variants:
+                ours = run_timed(cmd, repeat, env, before)
+                rows.append(_row(label, name, ours, theirs, target_ratio))
+            print(f"  done: {label} on {backend}", file=sys.stderr)
+    return rows
 
 
 def _row(label: str, store: str, ours: Timing, theirs: Timing, target: float) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from mlflow_data import MAIN
 from textual.widgets import Input
 from uihelp import choose, row_keys, run_ui, settle, status_text
 
+from tuiflow.ui.nesting import nest
 from tuiflow.ui.screens.run_detail import RunDetailScreen
 from tuiflow.ui.widgets.experiments_pane import ExperimentsTable
 from tuiflow.ui.widgets.runs_table import RunsTable
@@ -80,5 +81,48 @@ def test_store_side_rejection_is_shown_and_the_view_kept(loaded, history_path):
         assert "duplicate" in (shown + bar)
         assert [r.run_id for r in table.runs] == before
         assert sorted(before) == sorted(everything)
+
+    run_ui(loaded.store, body, history_path=history_path)
+
+
+def test_pages_stream_in_behind_the_first_on_sql_and_servers(loaded, history_path, monkeypatch):
+    """Where a page is cheap, the rest of the runs come in without a key pressed, in the
+    store's order, each page added below the shown rows."""
+    from tuiflow.ui.widgets.runs_pane import RunsPane
+
+    monkeypatch.setattr(RunsPane, "page_size", 3)
+    exp_id = loaded.experiments[MAIN]
+    everything = _mlflow_ids(loaded.client, exp_id)
+    assert len(everything) > 6
+    assert loaded.store.capabilities.cheap_pages
+
+    async def body(pilot, app):
+        await choose(pilot, app, MAIN)
+        table = app.screen.query_one(RunsTable)
+        assert [r.run_id for r in table.runs] == everything
+        # Nothing was pressed: the cursor is still on the run it was on when the first
+        # page came (its row moves when a page brings that run's parent).
+        first_page_top = nest(table.runs[:3])[0].run.run_id
+        assert table.current_run().run_id == first_page_top
+        assert row_keys(table) == [row.run.run_id for row in nest(table.runs)]
+        assert f"{len(everything)} runs" in status_text(app)
+
+    run_ui(loaded.store, body, history_path=history_path)
+
+
+def test_pages_stop_streaming_at_the_cap(loaded, history_path, monkeypatch):
+    from tuiflow.ui.widgets import runs_pane
+
+    monkeypatch.setattr(runs_pane.RunsPane, "page_size", 3)
+    monkeypatch.setattr(runs_pane, "STREAM_ROWS", 6)
+    exp_id = loaded.experiments[MAIN]
+    everything = _mlflow_ids(loaded.client, exp_id)
+    assert len(everything) > 6
+
+    async def body(pilot, app):
+        await choose(pilot, app, MAIN)
+        table = app.screen.query_one(RunsTable)
+        assert [r.run_id for r in table.runs] == everything[:6]
+        assert "6+ runs" in status_text(app)
 
     run_ui(loaded.store, body, history_path=history_path)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 
-from uihelp import SAMPLE, run_ui, settle, status_text
+from uihelp import SAMPLE, choose, plain, row_keys, run_ui, settle, status_text
 
 from tuiflow.stores.file import FileStore
+from tuiflow.ui.nesting import nest
 from tuiflow.ui.widgets.experiments_pane import ExperimentsTable
 from tuiflow.ui.widgets.runs_pane import RunsPane
+from tuiflow.ui.widgets.runs_table import RunsTable
 
 
 class SlowScanStore(FileStore):
@@ -65,3 +67,103 @@ def test_progress_is_shown_and_esc_cancels(monkeypatch):
         assert pane.runs
 
     run_ui(store, body, settle_first=True)
+
+
+def _cell_text(table) -> list[list[str]]:
+    widths = [c.width for c in table.ordered_columns]
+    return [widths, *([plain(c) for c in table.get_row_at(i)] for i in range(table.row_count))]
+
+
+def test_next_page_comes_before_the_last_row_and_is_added_below(monkeypatch):
+    """Scrolling down does not stop at the end of a page: the next one is asked for a
+    few rows earlier, and its rows are added below without redrawing the shown ones."""
+    monkeypatch.setattr(RunsPane, "page_size", 4)  # looks ahead 2 rows
+    store = FileStore(SAMPLE)
+    exp = store.get_experiment_by_name("iris_experiment")
+    everything = [r.run_id for r in store.search_runs([exp.experiment_id]).items]
+    assert len(everything) == 7
+
+    rebuilds = []
+    original = RunsTable._rebuild
+
+    def counting(self, *args, **kwargs):
+        rebuilds.append(len(self.runs))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(RunsTable, "_rebuild", counting)
+
+    async def body(pilot, app):
+        await choose(pilot, app, "iris_experiment")
+        table = app.screen.query_one(RunsTable)
+        assert row_keys(table) == everything[:4]
+        table.focus()
+        rebuilds.clear()
+        await pilot.press("j")  # row 1 of 4: not yet
+        await settle(pilot)
+        assert table.row_count == 4
+        await pilot.press("j")  # row 2 of 4: two rows before the end
+        await settle(pilot)
+        assert row_keys(table) == everything
+        assert table.cursor_row == 2
+        assert rebuilds == []  # added below, not redrawn
+        shown = _cell_text(table)
+        table.set_runs(table.runs, table.experiments)  # what a full redraw would show
+        assert _cell_text(table) == shown
+
+    run_ui(store, body)
+
+
+def test_a_page_that_changes_the_tree_redraws_the_table(monkeypatch):
+    """Children of shown runs in a later page go under their parent (a redraw)."""
+    monkeypatch.setattr(RunsPane, "page_size", 4)
+    store = FileStore(SAMPLE)
+    exp = store.get_experiment_by_name("wine_tuning")
+    runs = store.search_runs([exp.experiment_id]).items
+    assert any(r.parent_run_id for r in runs[4:])
+
+    async def body(pilot, app):
+        await choose(pilot, app, "wine_tuning")
+        table = app.screen.query_one(RunsTable)
+        table.focus()
+        while table.row_count < len(runs):
+            await pilot.press("G")
+            await settle(pilot)
+        assert [r.run_id for r in table.runs] == [r.run_id for r in runs]
+        assert row_keys(table) == [row.run.run_id for row in nest(table.runs)]
+        shown = _cell_text(table)
+        table.set_runs(table.runs, table.experiments)
+        assert _cell_text(table) == shown
+
+    run_ui(store, body)
+
+
+def test_a_page_with_wider_values_widens_its_columns_like_a_redraw():
+    import asyncio
+
+    from textual.app import App
+
+    from tuiflow.entities import Run
+
+    def run(i: int, name: str) -> Run:
+        return Run(f"r{i:031d}", "1", name, "u", "FINISHED", 1_000 * i, 2_000 * i, "active",
+                   None, params={"p": "x" * i})  # fmt: skip
+
+    first = [run(1, "a"), run(2, "b")]
+    more = [*first, run(3, "a-much-longer-run-name"), run(9, "c")]
+
+    class Host(App[None]):
+        def compose(self):
+            yield RunsTable()
+
+    async def main() -> None:
+        async with Host().run_test(size=(160, 20)) as pilot:
+            table = pilot.app.query_one(RunsTable)
+            table.set_runs(first, {})
+            narrow = _cell_text(table)[0]
+            table.extend_runs(more)
+            shown = _cell_text(table)
+            assert shown[0] != narrow  # the name and param columns grew
+            table.set_runs(more, {})
+            assert _cell_text(table) == shown
+
+    asyncio.run(main())

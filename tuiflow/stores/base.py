@@ -52,6 +52,9 @@ class Capabilities:
     registry: bool = True
     # False where tuiflow cannot remove for good (a tracking server has no gc endpoint).
     purge: bool = True
+    # True where the next page of runs costs about one page of work (SQL, a tracking
+    # server's paging); False where it means another scan of every run (the file store).
+    cheap_pages: bool = False
 
 
 @runtime_checkable

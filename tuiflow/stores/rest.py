@@ -86,7 +86,7 @@ class RestStore(RestWrites):
     @property
     def capabilities(self) -> Capabilities:
         # Writes go through the server's endpoints; permanent removal has none (`mlflow gc`).
-        return Capabilities(writable=True, purge=False)
+        return Capabilities(writable=True, purge=False, cheap_pages=True)
 
     def close(self) -> None:
         self._client.close()

@@ -120,6 +120,7 @@ class SqlStore(SqlWrites):
             aliases=s.has("registered_model_aliases"),
             datasets=s.has("datasets") and s.has("inputs"),
             registry=s.has("registered_models") and s.has("model_versions"),
+            cheap_pages=True,
         )
 
     @property

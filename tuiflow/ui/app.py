@@ -29,8 +29,9 @@ from tuiflow.ui.screens.problems import ProblemsScreen, problems_notice, store_p
 PROBLEMS_CHECK_SECONDS = 2.0
 
 # Where terminal graphics are likely, textual-image asks the terminal about them when first
-# imported, which only works before Textual owns stdin: import the preview with the app.
-from tuiflow.ui.widgets import artifact_preview as _artifact_preview  # noqa: E402, F401, I001
+# imported, which only works before Textual owns stdin: terminal_image decides that on import,
+# so it comes with the app (the artifact preview itself, Pygments and all, waits until used).
+from tuiflow.ui.widgets import terminal_image as _terminal_image  # noqa: E402, F401, I001
 
 
 class TuiflowApp(App[None]):

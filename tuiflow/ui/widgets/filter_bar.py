@@ -74,7 +74,8 @@ class FilterBar(Vertical):
         self.history = history
         self.applied = ""
         self.error: QueryError | None = None
-        self.vocabulary = Vocabulary()
+        self._vocabulary: Vocabulary | None = Vocabulary()
+        self._learned: list[Run] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -86,8 +87,18 @@ class FilterBar(Vertical):
         self.mount(FilterAutoComplete(self.input, lambda: self.vocabulary))
 
     def learn(self, runs: list[Run]) -> None:
-        """Suggest the keys and values of these runs (the ones loaded now)."""
-        self.vocabulary = vocabulary(runs)
+        """Suggest the keys and values of these runs (the ones loaded now).
+
+        Worked out when first asked for, not per page: with tens of thousands of runs
+        loaded, reading them all again for every page would hold up the keyboard."""
+        self._learned = runs
+        self._vocabulary = None
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        if self._vocabulary is None:
+            self._vocabulary = vocabulary(self._learned)
+        return self._vocabulary
 
     @property
     def input(self) -> Input:

@@ -37,6 +37,10 @@ from tuiflow.ui.widgets.runs_live import RunsLive
 from tuiflow.ui.widgets.runs_table import RunsTable, SortRequested
 
 COUNT_CAP = 50_000  # stop counting the unfiltered total past this many runs
+LOOKAHEAD_ROWS = 200  # rows before the end of the loaded ones where the next page is fetched
+# Where pages are cheap (SQL, a tracking server) they keep coming in behind the first one
+# up to this many runs; past it, and on the file store, the next page comes on approach.
+STREAM_ROWS = 10_000
 VIEW_CYCLE = (ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY, ViewType.ALL)
 VIEW_LABEL = {ViewType.ACTIVE_ONLY: "", ViewType.DELETED_ONLY: "deleted", ViewType.ALL: "all"}
 
@@ -222,14 +226,19 @@ class RunsPane(RunsLive, Vertical):
         self.next_token = message.next_page_token
         if not self.filter_text and not message.next_page_token:
             self.totals[self.experiment_ids] = (len(self.runs), True)
-        by_id = {e.experiment_id: e for e in self.experiments}
-        self.table.set_runs(self.runs, by_id)
+        if message.append:
+            self.table.extend_runs(self.runs)
+        else:
+            self.table.set_runs(self.runs, {e.experiment_id: e for e in self.experiments})
         self.query_one(FilterBar).learn(self.runs)  # suggestions follow the loaded runs
         if not self.runs:
             self._set_empty("no runs match the filter" if self.filter_text else "no runs")
         else:
             self._set_empty(None)
         self._post_status()
+        store = self.app.store  # type: ignore[attr-defined]
+        if self.next_token and len(self.runs) < STREAM_ROWS and store.capabilities.cheap_pages:
+            self.load_more()
 
     def on_runs_progress(self, message: RunsProgress) -> None:
         message.stop()
@@ -309,7 +318,10 @@ class RunsPane(RunsLive, Vertical):
 
     @on(DataTable.CellHighlighted, "RunsTable")
     def _on_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
-        if event.coordinate.row >= self.table.row_count - 1:
+        # The next page is asked for a few screens before the last row, so scrolling
+        # down a long list does not stop to wait for it.
+        lookahead = max(1, min(LOOKAHEAD_ROWS, self.page_size // 2))
+        if event.coordinate.row >= self.table.row_count - lookahead:
             self.load_more()
 
     # -- display -------------------------------------------------------------------------

@@ -64,6 +64,36 @@ class RunsTable(NavTable):
         self.experiments = dict(experiments)
         self._rebuild()
 
+    def extend_runs(self, runs: Sequence[Run]) -> None:
+        """`runs` are the shown ones and the next page after them: the new rows go below
+        the shown ones, which stay as they are, when they only extend the tree. Otherwise
+        (a child of a shown run, a param that now differs and makes a column) the table
+        is rebuilt, as `set_runs` would."""
+        before, self.runs = self.runs, list(runs)
+        rows = nest(self.runs, self.collapsed)
+        shown = len(self.tree_rows)
+        if (
+            len(before) > len(self.runs)
+            or any(a is not b for a, b in zip(before, self.runs, strict=False))
+            or [c.key for c in self._columns()] != [c.key for c in self.columns_shown]
+            or len(rows) < shown
+            or any(
+                old.run is not new.run or old.prefix != new.prefix or old.children != new.children
+                for old, new in zip(self.tree_rows, rows, strict=False)
+            )
+            # a wider value than the column was sized for: the rebuild widens it
+            or any(
+                self._width(col, rows[shown:]) > self.columns[col.key].width
+                for col in self.columns_shown
+            )
+        ):
+            self._rebuild()
+            return
+        now = clock.now_ms()
+        for row in rows[shown:]:
+            self.add_row(*self._cells(row, now), key=row.run.run_id)
+        self.tree_rows = rows
+
     def update_runs(self, runs: Sequence[Run]) -> bool:
         """New values for the view; rows change in place when no run or column came or went.
 
@@ -131,14 +161,14 @@ class RunsTable(NavTable):
             label.justify = "right"
         return label
 
-    def _width(self, col: Column) -> int:
+    def _width(self, col: Column, rows: Sequence[Row] | None = None) -> int:
         if col.key == MARK:
             return 1
         if col.key in ("status", "start", "duration"):
             return {"status": 9, "start": 9, "duration": 8}[col.key]
         cap = MAX_WIDTH.get(col.key, VALUE_MAX_WIDTH)
         widest = len(col.label) + 2  # room for the sort arrow
-        for row in self.tree_rows:
+        for row in self.tree_rows if rows is None else rows:
             widest = max(widest, len(self._plain(col, row)))
             if widest >= cap:
                 return cap
