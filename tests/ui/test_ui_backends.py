@@ -110,6 +110,35 @@ def test_pages_stream_in_behind_the_first_on_sql_and_servers(loaded, history_pat
     run_ui(loaded.store, body, history_path=history_path)
 
 
+def test_the_first_streamed_page_is_small(loaded, history_path, monkeypatch):
+    """The first page is on screen sooner: a short one, then full pages, same runs."""
+    from tuiflow.ui.widgets import runs_pane
+
+    monkeypatch.setattr(runs_pane.RunsPane, "page_size", 4)
+    monkeypatch.setattr(runs_pane, "FIRST_STREAMED_PAGE", 2)
+    exp_id = loaded.experiments[MAIN]
+    everything = _mlflow_ids(loaded.client, exp_id)
+    sizes = []
+    search = loaded.store.search_runs
+
+    def spying(experiment_ids, **kwargs):
+        if "on_progress" in kwargs:  # the runs pane's loads, not the run counts
+            sizes.append((kwargs["page_token"] is None, kwargs["max_results"]))
+        return search(experiment_ids, **kwargs)
+
+    monkeypatch.setattr(loaded.store, "search_runs", spying)
+
+    async def body(pilot, app):
+        await choose(pilot, app, MAIN)
+        table = app.screen.query_one(RunsTable)
+        assert [r.run_id for r in table.runs] == everything
+
+    run_ui(loaded.store, body, history_path=history_path)
+    # Every load of a view starts with a short page; the pages after it are full.
+    assert {size for first, size in sizes if first} == {2}
+    assert {size for first, size in sizes if not first} == {4}
+
+
 def test_pages_stop_streaming_at_the_cap(loaded, history_path, monkeypatch):
     from tuiflow.ui.widgets import runs_pane
 

@@ -9,7 +9,7 @@ from uihelp import SAMPLE, choose, plain, row_keys, run_ui, settle, status_text
 
 from tuiflow.stores.file import FileStore
 from tuiflow.ui.nesting import nest
-from tuiflow.ui.widgets.experiments_pane import ExperimentsTable
+from tuiflow.ui.widgets.experiments_pane import ExperimentsPane, ExperimentsTable
 from tuiflow.ui.widgets.runs_pane import RunsPane
 from tuiflow.ui.widgets.runs_table import RunsTable
 
@@ -56,7 +56,7 @@ def test_progress_is_shown_and_esc_cancels(monkeypatch):
         await pilot.press("escape")
         await settle(pilot)
         pane = app.screen.query_one(RunsPane)
-        assert not pane.loading
+        assert not pane.fetching
         assert "loading" not in status_text(app)
         assert any("cancelled" in str(n.message) for n in app._notifications)
         # The scan stopped at the next progress call instead of reading every run.
@@ -67,6 +67,39 @@ def test_progress_is_shown_and_esc_cancels(monkeypatch):
         assert pane.runs
 
     run_ui(store, body, settle_first=True)
+
+
+def test_the_shown_runs_stay_on_screen_while_the_next_load_runs(monkeypatch):
+    """A reload (sort, filter, refresh, next page) keeps the table drawn and scrollable;
+    the status line says it is loading. (Textual's own `loading` state would swap the
+    pane for a spinner: the panes must not use it.)"""
+    monkeypatch.setattr("tuiflow.stores.file.PROGRESS_EVERY", 1)
+    store = SlowScanStore(SAMPLE)
+
+    async def body(pilot, app):
+        await choose(pilot, app, "iris_experiment")
+        pane = app.screen.query_one(RunsPane)
+        table = app.screen.query_one(RunsTable)
+        shown = row_keys(table)
+        assert shown
+        table.focus()
+        store.started.clear()
+        await pilot.press("S")  # sort by the column under the cursor: a reload
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if store.started.is_set():
+                break
+        assert pane.fetching and "loading" in status_text(app)
+        await pilot.pause(0.1)
+        assert not pane.loading and not app.screen.query_one(ExperimentsPane).loading
+        assert table.region.height > len(shown)  # drawn, with its rows
+        assert row_keys(table) == shown
+        await pilot.press("j")
+        assert table.cursor_row == 1
+        await pilot.press("escape")
+        await settle(pilot)
+
+    run_ui(store, body)
 
 
 def _cell_text(table) -> list[list[str]]:

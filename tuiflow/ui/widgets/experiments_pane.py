@@ -91,7 +91,7 @@ class ExperimentsPane(Vertical):
         self.name_width = NAME_WIDTH
         self.marked: list[str] = []  # experiment ids, in marking order
         self.shown_ids: tuple[str, ...] = ()
-        self.loading = False
+        self.fetching = False  # not `loading`: Textual's reactive would hide the list
 
     def compose(self) -> ComposeResult:
         yield FindInput(placeholder="find experiment", id="experiments-find")
@@ -126,10 +126,10 @@ class ExperimentsPane(Vertical):
         if self.marked:
             title += f" · {len(self.marked)} marked"
         self.border_title = title
-        self.border_subtitle = "loading…" if self.loading else ""
+        self.border_subtitle = "loading…" if self.fetching else ""
 
     def reload(self) -> None:
-        self.loading = True
+        self.fetching = True
         self._update_title()
         self._fetch(self.view)
 
@@ -160,7 +160,7 @@ class ExperimentsPane(Vertical):
         if message.view is not self.view:
             message.stop()
             return
-        self.loading = False
+        self.fetching = False
         self.experiments = list(message.experiments)
         ids = {e.experiment_id for e in self.experiments}
         self.marked = [i for i in self.marked if i in ids]
@@ -174,7 +174,7 @@ class ExperimentsPane(Vertical):
 
     def on_load_failed(self, message: LoadFailed) -> None:
         if message.what == "experiments":
-            self.loading = False
+            self.fetching = False
             self._update_title()  # the message bubbles on to the screen, which reports it
 
     def _show_rows(self, rebuild_columns: bool = False) -> None:

@@ -61,7 +61,7 @@ class RunsLive(_Base):
 
     def _tick(self) -> None:
         # A poll still running, or a page being loaded, answers this tick already.
-        if self._polling or self.loading or not self.experiments:
+        if self._polling or self.fetching or not self.experiments:
             return
         self._polling = True
         self._poll(self.generation, self._query(), tuple(self.runs))
@@ -98,7 +98,7 @@ class RunsLive(_Base):
     def on_runs_refreshed(self, message: RunsRefreshed) -> None:
         message.stop()
         self._polling = False
-        if message.generation != self.generation or self.loading:
+        if message.generation != self.generation or self.fetching:
             return  # the view changed meanwhile; its own load answers
         before = {r.run_id: r for r in self.runs}
         self.runs = list(message.runs)

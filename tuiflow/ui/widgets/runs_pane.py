@@ -40,7 +40,8 @@ COUNT_CAP = 50_000  # stop counting the unfiltered total past this many runs
 LOOKAHEAD_ROWS = 200  # rows before the end of the loaded ones where the next page is fetched
 # Where pages are cheap (SQL, a tracking server) they keep coming in behind the first one
 # up to this many runs; past it, and on the file store, the next page comes on approach.
-STREAM_ROWS = 10_000
+STREAM_ROWS = 2_000
+FIRST_STREAMED_PAGE = 100
 VIEW_CYCLE = (ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY, ViewType.ALL)
 VIEW_LABEL = {ViewType.ACTIVE_ONLY: "", ViewType.DELETED_ONLY: "deleted", ViewType.ALL: "all"}
 
@@ -84,7 +85,9 @@ class RunsPane(RunsLive, Vertical):
         self.examined: int | None = None  # progress of the load in flight
         self.next_token: str | None = None
         self.generation = 0
-        self.loading = False
+        # Not `loading`: that is Textual's reactive, which hides the pane (the table the user
+        # is scrolling) behind a spinner for every page.
+        self.fetching = False
         self.totals: dict[tuple[str, ...], tuple[int, bool]] = {}
         self.view = ViewType.ACTIVE_ONLY
         self.border_title = "Runs"
@@ -141,7 +144,7 @@ class RunsPane(RunsLive, Vertical):
         if not self.experiments:
             return
         self.generation += 1
-        self.loading = True
+        self.fetching = True
         self.examined = None
         self.next_token = None
         self._set_empty("loading…" if not self.runs else None)
@@ -151,9 +154,9 @@ class RunsPane(RunsLive, Vertical):
             self._count(self.experiment_ids, self.view)
 
     def load_more(self) -> None:
-        if self.loading or not self.next_token:
+        if self.fetching or not self.next_token:
             return
-        self.loading = True
+        self.fetching = True
         self._post_status()
         self._fetch(
             self.generation, self.experiment_ids, self.filter_text, self.order_by, self.next_token
@@ -183,7 +186,7 @@ class RunsPane(RunsLive, Vertical):
                 filter=filter_text or None,
                 order_by=list(order_by),
                 view=self.view,
-                max_results=self.page_size,
+                max_results=self._page_size(store, token),
                 page_token=token,
                 on_progress=progress,
             )
@@ -196,6 +199,14 @@ class RunsPane(RunsLive, Vertical):
             self.post_message(
                 RunsLoaded(generation, tuple(page.items), page.next_page_token, token is not None)
             )
+
+    def _page_size(self, store: object, token: str | None) -> int:
+        """Where pages stream in, the first one is small so it is on screen sooner (a
+        server answers 100 runs in a fifth of the time of 500); the rest come in full
+        (smaller ones were measured: more work for the UI thread, not less)."""
+        if token is None and store.capabilities.cheap_pages:  # type: ignore[attr-defined]
+            return min(self.page_size, FIRST_STREAMED_PAGE)
+        return self.page_size
 
     @work(thread=True, exclusive=True, group="runs-count", exit_on_error=False)
     def _count(self, experiment_ids: tuple[str, ...], view: ViewType) -> None:
@@ -220,7 +231,7 @@ class RunsPane(RunsLive, Vertical):
         message.stop()
         if message.generation != self.generation:
             return
-        self.loading = False
+        self.fetching = False
         self.good = (self.filter_text, self.order_by, self.table.sort)
         self.runs = [*self.runs, *message.runs] if message.append else list(message.runs)
         self.next_token = message.next_page_token
@@ -242,17 +253,17 @@ class RunsPane(RunsLive, Vertical):
 
     def on_runs_progress(self, message: RunsProgress) -> None:
         message.stop()
-        if message.generation == self.generation and self.loading:
+        if message.generation == self.generation and self.fetching:
             self.examined = message.examined
             self._post_status()
 
     def action_cancel_load(self) -> None:
         """Esc while runs load: stop the store's scan and keep what the table shows."""
-        if not self.loading:
+        if not self.fetching:
             return
         self.workers.cancel_group(self, "runs")
         self.generation += 1  # an answer already on its way is ignored
-        self.loading = False
+        self.fetching = False
         self.examined = None
         self.filter_text, self.order_by, self.table.sort = self.good
         self.query_one(FilterBar).applied = self.filter_text
@@ -269,7 +280,7 @@ class RunsPane(RunsLive, Vertical):
     def on_load_failed(self, message: LoadFailed) -> None:
         if message.what != "runs" or message.generation != self.generation:
             return
-        self.loading = False
+        self.fetching = False
         if isinstance(message.error, QueryError):
             bar = self.query_one(FilterBar)
             if self.filter_text != self.good[0]:
@@ -341,8 +352,8 @@ class RunsPane(RunsLive, Vertical):
                 total=total[0] if total else None,
                 total_complete=total[1] if total else False,
                 filtered=bool(self.filter_text),
-                loading=self.loading,
-                examined=self.examined if self.loading else None,
+                loading=self.fetching,
+                examined=self.examined if self.fetching else None,
                 view=self.view,
                 watching=self.watch_seconds,
             )

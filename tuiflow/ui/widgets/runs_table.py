@@ -70,8 +70,11 @@ class RunsTable(NavTable):
         (a child of a shown run, a param that now differs and makes a column) the table
         is rebuilt, as `set_runs` would."""
         before, self.runs = self.runs, list(runs)
-        rows = nest(self.runs, self.collapsed)
         shown = len(self.tree_rows)
+        if any(r.parent_run_id for r in self.runs):
+            rows = nest(self.runs, self.collapsed)
+        else:  # no nesting anywhere (most stores): the tree is the list, as nest() makes it
+            rows = [*self.tree_rows, *(Row(r, 0, "", 0) for r in self.runs[len(before) :])]
         if (
             len(before) > len(self.runs)
             or any(a is not b for a, b in zip(before, self.runs, strict=False))
