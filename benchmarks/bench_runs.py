@@ -22,14 +22,11 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,43 +91,17 @@ class Timing:
 
 
 @contextlib.contextmanager
-def tracking_server(db: Path, env: dict[str, str]) -> Iterator[str]:
-    """`mlflow server` over the SQLite twin on 127.0.0.1 (a free port); yields its URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{db}",
-           "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # fmt: skip
-        try:
-            yield _wait_healthy(url, proc, log)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+def tracking_server(db: Path) -> Iterator[str]:
+    """The test suite's `mlflow server` (tests/stores/server_util.py: one worker, 127.0.0.1,
+    a free port, stopped for sure) over the SQLite twin; yields its URL."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from stores.server_util import mlflow_server
 
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Any) -> str:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return url
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            log.seek(0)
-            tail = log.read().decode(errors="replace").strip().splitlines()[-1:]
-            raise SystemExit(f"mlflow server did not start: {tail}")
-        time.sleep(0.5)
+    with (
+        tempfile.TemporaryDirectory(prefix="tuiflow-bench-server-") as root,
+        mlflow_server(Path(root), backend_uri=f"sqlite:///{db}") as server,
+    ):
+        yield server.url
 
 
 def tuiflow_command() -> list[str]:
@@ -251,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     with contextlib.ExitStack() as stack:
         if args.server:
-            url = stack.enter_context(tracking_server(db, env))
+            url = stack.enter_context(tracking_server(db))
             backends.append(("tracking server", url, url))
         rows = _search_rows(args, cases, backends, repeat, env, tui, mlflow_py, empty_cache)
     empty_cache()

@@ -198,5 +198,12 @@ def test_a_page_with_wider_values_widens_its_columns_like_a_redraw():
             assert shown[0] != narrow  # the name and param columns grew
             table.set_runs(more, {})
             assert _cell_text(table) == shown
+            # Runs that do not begin with the shown ones are a new view: redrawn whole.
+            other = [run(7, "zz"), *first]
+            table.extend_runs(other)
+            redrawn = _cell_text(table)
+            table.set_runs(other, {})
+            assert _cell_text(table) == redrawn
+            assert [r.run_id for r in table.runs] == [r.run_id for r in other]
 
     asyncio.run(main())

@@ -357,37 +357,36 @@ def _soup_and(clauses: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(fs.token_soup, fs.mutated(clauses), clauses)
 
 
-def test_experiment_filters_accepted_exactly_when_mlflow_accepts() -> None:
-    _differential(
-        _soup_and(fs.experiment_filter([100.0, 150.0, 200.0, 300.0], ["0", "1", "2", "9", "10"])),
+# entity -> (valid clauses, MLflow's answer for a filter, tuiflow's), for the differential.
+OTHER_ENTITIES: dict[str, tuple[Any, Callable[[str], Any], Callable[[str], Any]]] = {
+    "experiments": (
+        fs.experiment_filter([100.0, 150.0, 200.0, 300.0], ["0", "1", "2", "9", "10"]),
         lambda t: mlflow_filter_experiments(MLFLOW_EXPS, t),
         lambda t: _matching(
             EXPS, experiment_matches(parse_experiment_filter(t)), lambda e: e.experiment_id
         ),
-        examples=200,
-    )
-
-
-def test_registered_model_filters_accepted_exactly_when_mlflow_accepts() -> None:
-    _differential(
-        _soup_and(fs.registered_model_filter),
+    ),
+    "registered models": (
+        fs.registered_model_filter,
         lambda t: mlflow_filter_registered_models(MLFLOW_RMS, t),
         lambda t: _matching(
             RMS, registered_model_matches(parse_registered_model_filter(t)), lambda m: m.name
         ),
-        examples=200,
-    )
-
-
-def test_model_version_filters_accepted_exactly_when_mlflow_accepts() -> None:
-    _differential(
-        _soup_and(fs.model_version_filter),
+    ),
+    "model versions": (
+        fs.model_version_filter,
         lambda t: mlflow_filter_model_versions(MLFLOW_MVS, t),
         lambda t: _matching(
             MVS, model_version_matches(parse_model_version_filter(t)), lambda v: (v.name, v.version)
         ),
-        examples=200,
-    )
+    ),
+}
+
+
+@pytest.mark.parametrize("entity", OTHER_ENTITIES)
+def test_filters_accepted_exactly_when_mlflow_accepts(entity: str) -> None:
+    clauses, theirs, ours = OTHER_ENTITIES[entity]
+    _differential(_soup_and(clauses), theirs, ours, examples=200)
 
 
 # -- 3. grammar-built searches on real stores ------------------------------------------------

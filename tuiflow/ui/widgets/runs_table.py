@@ -70,20 +70,24 @@ class RunsTable(NavTable):
         (a child of a shown run, a param that now differs and makes a column) the table
         is rebuilt, as `set_runs` would."""
         before, self.runs = self.runs, list(runs)
+        if len(before) > len(self.runs) or any(
+            a is not b for a, b in zip(before, self.runs, strict=False)
+        ):
+            self._rebuild()  # not the shown runs and more: a new view
+            return
         shown = len(self.tree_rows)
         if any(r.parent_run_id for r in self.runs):
             rows = nest(self.runs, self.collapsed)
-        else:  # no nesting anywhere (most stores): the tree is the list, as nest() makes it
-            rows = [*self.tree_rows, *(Row(r, 0, "", 0) for r in self.runs[len(before) :])]
-        if (
-            len(before) > len(self.runs)
-            or any(a is not b for a, b in zip(before, self.runs, strict=False))
-            or [c.key for c in self._columns()] != [c.key for c in self.columns_shown]
-            or len(rows) < shown
-            or any(
+            tree_changed = len(rows) < shown or any(
                 old.run is not new.run or old.prefix != new.prefix or old.children != new.children
                 for old, new in zip(self.tree_rows, rows, strict=False)
             )
+        else:  # no nesting anywhere (most stores): the tree is the list, as nest() makes it
+            rows = [*self.tree_rows, *(Row(r, 0, "", 0) for r in self.runs[len(before) :])]
+            tree_changed = False
+        if (
+            tree_changed
+            or [c.key for c in self._columns()] != [c.key for c in self.columns_shown]
             # a wider value than the column was sized for: the rebuild widens it
             or any(
                 self._width(col, rows[shown:]) > self.columns[col.key].width
