@@ -226,4 +226,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from tuiflow.errors import TuiflowError
+
+    try:
+        sys.exit(main())
+    except TuiflowError as exc:  # a store that cannot be opened: one line, as tuiflow says it
+        sys.exit(f"{Path(__file__).name}: {exc}")

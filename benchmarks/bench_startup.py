@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 TIMEOUT_S = 60.0
+ALT_SCREEN = b"\x1b[?1049h"  # what a full-screen app sends first
 
 
 def _tuiflow() -> str:
@@ -57,6 +58,12 @@ def first_paint(store: str, expect: str, cols: int, rows: int, env: dict[str, st
     start = time.perf_counter()
     seen = b""
     needle = expect.encode()
+    on_screen = False  # the app took the terminal (a one-line error never does)
+
+    def exited() -> RuntimeError:
+        last = seen.decode(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
+        return RuntimeError(f"tuiflow exited before drawing {expect!r}: {last[0].strip()}")
+
     try:
         while True:
             if time.perf_counter() - start > TIMEOUT_S:
@@ -67,11 +74,12 @@ def first_paint(store: str, expect: str, cols: int, rows: int, env: dict[str, st
             try:
                 chunk = os.read(fd, 65536)
             except OSError:
-                raise RuntimeError("tuiflow exited before drawing the runs") from None
+                raise exited() from None
             if not chunk:
-                raise RuntimeError("tuiflow exited before drawing the runs")
+                raise exited()
             seen = (seen + chunk)[-65536:]
-            if needle in seen:
+            on_screen = on_screen or ALT_SCREEN in seen
+            if on_screen and needle in seen:
                 took = time.perf_counter() - start
                 PEAKS.append(_peak_rss_mib(pid))
                 return took
@@ -112,9 +120,12 @@ def main() -> None:
             shutil.rmtree(cache, ignore_errors=True)
         return first_paint(args.store, args.expect, cols, rows, env)
 
-    one()  # warm-up, untimed (warms the OS page cache and, unless --cold, tuiflow's)
-    PEAKS.clear()
-    times = [one() for _ in range(args.repeat)]
+    try:
+        one()  # warm-up, untimed (warms the OS page cache and, unless --cold, tuiflow's)
+        PEAKS.clear()
+        times = [one() for _ in range(args.repeat)]
+    except (RuntimeError, TimeoutError) as exc:
+        sys.exit(f"bench_startup: {exc}")
     label = "cold cache" if args.cold else "warm cache"
     print(
         f"| `tuiflow {args.store}` to first paint ({args.size}, {label}) | "
