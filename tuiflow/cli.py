@@ -8,20 +8,30 @@ line on stderr: exit 2 for a bad filter or argument, 1 for a store that cannot b
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from collections.abc import Callable, Iterator
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tuiflow import __version__
+from tuiflow.cli_support import (
+    Format,
+    View,
+    all_pages,
+    die,
+    fail,
+    make_console,
+    open_for_cli,
+    report_warnings,
+    resolve_experiments,
+    say,
+    view_type,
+    write_out,
+)
 from tuiflow.errors import InvalidArgumentError, QueryError, StoreError, TuiflowError
 
 if TYPE_CHECKING:
-    from tuiflow.entities import Experiment, Run
-    from tuiflow.stores.base import Store
+    from tuiflow.entities import Run
 
 app = typer.Typer(
     name="tuiflow",
@@ -38,18 +48,6 @@ app = typer.Typer(
 )
 
 
-class View(str, Enum):
-    active = "active"
-    deleted = "deleted"
-    all = "all"
-
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
 StoreArg = Annotated[
     str | None,
     typer.Argument(
@@ -59,109 +57,6 @@ StoreArg = Annotated[
     ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
-
-
-def _say(message: str) -> None:
-    from tuiflow.locate import mask_password
-    from tuiflow.textsafe import inert
-
-    # Messages quote paths and names from the store: one inert line, whatever they hold.
-    typer.echo(f"tuiflow: {inert(mask_password(message), single_line=True)}", err=True)
-
-
-WARNINGS_SHOWN = 5
-
-
-def _report_warnings(store: Store) -> None:
-    """What the store skipped while reading, on stderr: the first few, then a count."""
-    warnings = list(getattr(store, "warnings", ()))
-    for message in warnings[:WARNINGS_SHOWN]:
-        _say(f"warning: {message}")
-    if len(warnings) > WARNINGS_SHOWN:
-        _say(f"warning: … and {len(warnings) - WARNINGS_SHOWN} more problems skipped")
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    """Inside a command: report and let click return `code`."""
-    _say(message)
-    raise typer.Exit(code)
-
-
-def _die(message: str, code: int) -> NoReturn:
-    """Outside click: report and exit the process."""
-    _say(message)
-    sys.exit(code)
-
-
-def _open(store: str | None) -> Store:
-    from tuiflow.locate import open_store
-
-    opened = open_store(store)
-    listen = getattr(opened, "set_retry_listener", None)
-    if listen is not None and sys.stderr.isatty():
-        # A person is waiting: say why the answer is slow. In scripts (stderr not a
-        # terminal) a failure stays the one line on stderr.
-        listen(_say)
-    return opened
-
-
-def _view(view: View):
-    from tuiflow.entities import ViewType
-
-    return {"active": ViewType.ACTIVE_ONLY, "deleted": ViewType.DELETED_ONLY, "all": ViewType.ALL}[
-        view.value
-    ]
-
-
-def _console():
-    from rich.console import Console
-
-    width = shutil.get_terminal_size((120, 24)).columns if sys.stdout.isatty() else 200
-    return Console(width=width, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
-
-
-def _write(text: str) -> None:
-    sys.stdout.write(text)
-    if not text.endswith("\n"):
-        sys.stdout.write("\n")
-
-
-def _all_pages(fetch: Callable[[str | None], object], limit: int | None = None) -> Iterator:
-    token: str | None = None
-    seen = 0
-    while True:
-        page = fetch(token)
-        for item in page.items:  # type: ignore[attr-defined]
-            yield item
-            seen += 1
-            if limit is not None and seen >= limit:
-                return
-        token = page.next_page_token  # type: ignore[attr-defined]
-        if not token:
-            return
-
-
-def _resolve_experiments(store: Store, refs: list[str]) -> list[Experiment]:
-    from tuiflow.entities import ViewType
-    from tuiflow.errors import NotFoundError
-
-    if not refs:
-        return list(
-            _all_pages(lambda t: store.search_experiments(ViewType.ACTIVE_ONLY, page_token=t))
-        )
-    found: list[Experiment] = []
-    for ref in refs:
-        exp = store.get_experiment_by_name(ref)
-        if exp is None:
-            try:
-                exp = store.get_experiment(ref)
-            except (NotFoundError, QueryError):
-                exp = None
-        if exp is None:
-            raise InvalidArgumentError(f"no experiment named or with id '{ref}'")
-        if exp not in found:
-            found.append(exp)
-    return found
 
 
 @app.command("open")
@@ -193,13 +88,13 @@ def open_ui(
 
     config, complaint = load_config()
     if complaint:
-        _say(complaint)
+        say(complaint)
     try:
         from textual.theme import BUILTIN_THEMES
 
         from tuiflow.ui.app import run_app
     except ImportError:
-        _fail(
+        fail(
             "the terminal explorer is not available in this build; "
             "use the headless verbs (tuiflow --help)",
             1,
@@ -210,9 +105,9 @@ def open_ui(
     if config.theme is not None and config.theme not in BUILTIN_THEMES and theme is None:
         # The settings file is not the command line: say so once and use the default.
         complaint = f"unknown theme '{config.theme}' in the settings file; valid themes: {valid}"
-        _say(complaint)
+        say(complaint)
     chosen_theme = theme or (config.theme if config.theme in BUILTIN_THEMES else None)
-    opened = _open(store)
+    opened = open_for_cli(store)
     run_app(
         opened,
         read_only=read_only or config.read_only,
@@ -239,16 +134,16 @@ def experiments(
     """List experiments."""
     from tuiflow import serialize
 
-    opened = _open(store)
+    opened = open_for_cli(store)
     exps = list(
-        _all_pages(
+        all_pages(
             lambda t: opened.search_experiments(
-                _view(view), filter=filter, order_by=order_by or (), page_token=t
+                view_type(view), filter=filter, order_by=order_by or (), page_token=t
             )
         )
     )
     if fmt is Format.json:
-        _write(serialize.dumps([serialize.experiment_to_dict(e) for e in exps]))
+        write_out(serialize.dumps([serialize.experiment_to_dict(e) for e in exps]))
     elif fmt is Format.csv:
         rows = [serialize.experiment_to_dict(e) for e in exps]
         keys = [
@@ -259,14 +154,14 @@ def experiments(
             "creation_time",
             "last_update_time",
         ]
-        _write(serialize.to_csv(keys, ([r[k] for k in keys] for r in rows)))
+        write_out(serialize.to_csv(keys, ([r[k] for k in keys] for r in rows)))
     else:
         from tuiflow.cli_tables import experiments_table
 
-        console = _console()
+        console = make_console()
         console.print(experiments_table(exps))
         console.print(f"{len(exps)} experiment{'s' if len(exps) != 1 else ''}", style="dim")
-    _report_warnings(opened)
+    report_warnings(opened)
 
 
 @app.command()
@@ -298,18 +193,18 @@ def runs(
     from tuiflow import serialize
     from tuiflow.stores.base import SEARCH_MAX_RESULTS_THRESHOLD
 
-    opened = _open(store)
-    exp_ids = [e.experiment_id for e in _resolve_experiments(opened, experiment or [])]
+    opened = open_for_cli(store)
+    exp_ids = [e.experiment_id for e in resolve_experiments(opened, experiment or [])]
     page_size = min(max_results or SEARCH_MAX_RESULTS_THRESHOLD, SEARCH_MAX_RESULTS_THRESHOLD)
     found: list[Run] = []
     if exp_ids:
         found = list(
-            _all_pages(
+            all_pages(
                 lambda t: opened.search_runs(
                     exp_ids,
                     filter=filter,
                     order_by=order_by or (),
-                    view=_view(view),
+                    view=view_type(view),
                     max_results=page_size,
                     page_token=t,
                 ),
@@ -323,20 +218,20 @@ def runs(
         parse_run_filter(filter, extended=True)
         parse_run_order_by(order_by or ())
     if fmt is Format.json:
-        _write(serialize.dumps([serialize.run_to_dict(r) for r in found]))
+        write_out(serialize.dumps([serialize.run_to_dict(r) for r in found]))
     elif fmt is Format.csv:
-        _write(serialize.runs_to_csv(found))
+        write_out(serialize.runs_to_csv(found))
     else:
         from tuiflow.cli_tables import runs_table
 
-        console = _console()
+        console = make_console()
         table, hidden = runs_table(found, console.width)
         console.print(table)
         note = f"{len(found)} run{'s' if len(found) != 1 else ''}"
         if hidden:
             note += f" ({hidden} more metric/param columns: use --format json or csv)"
         console.print(note, style="dim")
-    _report_warnings(opened)
+    report_warnings(opened)
 
 
 @app.command()
@@ -356,22 +251,22 @@ def history(
         raise InvalidArgumentError("history takes [STORE] RUN_ID METRIC_KEY")
     from tuiflow import serialize
 
-    opened = _open(store)
+    opened = open_for_cli(store)
     opened.get_run(run_id)  # a clear "run not found" beats an empty history
     points = opened.get_metric_history(run_id, metric_key)
     if fmt is Format.json:
-        _write(serialize.dumps([serialize.metric_to_dict(m) for m in points]))
+        write_out(serialize.dumps([serialize.metric_to_dict(m) for m in points]))
     elif fmt is Format.csv:
         keys = ["step", "value", "timestamp"]
         rows = ([d[k] for k in keys] for d in map(serialize.metric_to_dict, points))
-        _write(serialize.to_csv(keys, rows))
+        write_out(serialize.to_csv(keys, rows))
     else:
         from tuiflow.cli_tables import history_table
 
         if not points:
             raise InvalidArgumentError(f"run {run_id} has no metric '{metric_key}'")
-        _console().print(history_table(points))
-    _report_warnings(opened)
+        make_console().print(history_table(points))
+    report_warnings(opened)
 
 
 @app.command()
@@ -387,14 +282,14 @@ def models(
 
     from tuiflow import serialize
 
-    opened = _open(store)
-    regs = list(_all_pages(lambda t: opened.search_registered_models(filter=filter, page_token=t)))
+    opened = open_for_cli(store)
+    regs = list(all_pages(lambda t: opened.search_registered_models(filter=filter, page_token=t)))
     listing = []
     for model in regs:
         quoted = model.name.replace("'", "\\'") if "'" in model.name else model.name
         quote = '"' if "'" in model.name else "'"
         versions = list(
-            _all_pages(
+            all_pages(
                 lambda t, q=quoted, qq=quote: opened.search_model_versions(
                     filter=f"name = {qq}{q}{qq}", order_by=["version_number DESC"], page_token=t
                 )
@@ -407,7 +302,7 @@ def models(
         versions = [replace(v, aliases=tuple(by_version.get(v.version, ()))) for v in versions]
         listing.append((model, versions))
     if fmt is Format.json:
-        _write(serialize.dumps([serialize.registered_model_to_dict(m, v) for m, v in listing]))
+        write_out(serialize.dumps([serialize.registered_model_to_dict(m, v) for m, v in listing]))
     elif fmt is Format.csv:
         keys = [
             "name",
@@ -426,16 +321,16 @@ def models(
                 d = serialize.model_version_to_dict(v)
                 d["aliases"] = " ".join(d["aliases"])
                 rows.append([d[k] for k in keys])
-        _write(serialize.to_csv(keys, rows))
+        write_out(serialize.to_csv(keys, rows))
     else:
         from tuiflow.cli_tables import models_table
 
-        console = _console()
+        console = make_console()
         console.print(models_table(listing))
         console.print(
             f"{len(listing)} registered model{'s' if len(listing) != 1 else ''}", style="dim"
         )
-    _report_warnings(opened)
+    report_warnings(opened)
 
 
 def _version_callback(value: bool) -> None:
@@ -477,15 +372,15 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=args, prog_name="tuiflow", standalone_mode=False)
     except (QueryError, InvalidArgumentError) as exc:
-        _die(str(exc), 2)
+        die(str(exc), 2)
     except StoreError as exc:
-        _die(str(exc), 1)
+        die(str(exc), 1)
     except TuiflowError as exc:
-        _die(str(exc), 1)
+        die(str(exc), 1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        _die("aborted", 1)
+        die("aborted", 1)
     except KeyboardInterrupt:
         sys.exit(130)
     except BrokenPipeError:
@@ -500,7 +395,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(exc.exit_code)
         if os.environ.get("TUIFLOW_DEBUG"):
             raise
-        _die(f"internal error: {type(exc).__name__}: {exc} (set TUIFLOW_DEBUG=1 for details)", 1)
+        die(f"internal error: {type(exc).__name__}: {exc} (set TUIFLOW_DEBUG=1 for details)", 1)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tuiflow.cli import _open, _say, app
+from tuiflow.cli import app
+from tuiflow.cli_support import open_for_cli, say
 from tuiflow.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def _read_only_setting(flag: bool) -> bool:
 def _actions(store: str | None, read_only: bool) -> Actions:
     from tuiflow.actions import Actions
 
-    return Actions(_open(store), read_only=_read_only_setting(read_only))
+    return Actions(open_for_cli(store), read_only=_read_only_setting(read_only))
 
 
 def _looks_like_store(arg: str) -> bool:
@@ -79,10 +80,10 @@ def confirm(question: str, yes: bool, what: str) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        _say(f"refusing to {what} without confirmation: pass --yes")
+        say(f"refusing to {what} without confirmation: pass --yes")
         raise typer.Exit(2)
     if not typer.confirm(question, default=False, err=True):
-        _say("nothing changed")
+        say("nothing changed")
         raise typer.Exit(1)
 
 
@@ -107,8 +108,9 @@ def _change_runs(args: list[str], store: str | None, read_only: bool, yes: bool,
     plan = (actions.plan_delete_runs if verb == "delete" else actions.plan_restore_runs)(ids)
     runs = _plural(len(plan.runs), "run")
     if len(plan.runs) > 1:
-        confirm(f"{verb.capitalize()} {runs} in {', '.join(plan.experiments)}?", yes,
-                f"{verb} {runs}")
+        confirm(
+            f"{verb.capitalize()} {runs} in {', '.join(plan.experiments)}?", yes, f"{verb} {runs}"
+        )
     (actions.delete_runs if verb == "delete" else actions.restore_runs)(plan.run_ids)
     _done(f"{verb}d {runs}: {_listing(list(plan.run_ids))}")
 
@@ -241,7 +243,7 @@ def purge(
         f"{_plural(len(report.experiments), 'experiment')}"
     )
     for entity, reason in sorted(report.skipped.items()):
-        _say(f"skipped {entity}: {reason}")
+        say(f"skipped {entity}: {reason}")
     if report.skipped:
         raise typer.Exit(1)
 
