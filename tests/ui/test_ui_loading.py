@@ -207,3 +207,40 @@ def test_a_page_with_wider_values_widens_its_columns_like_a_redraw():
             assert [r.run_id for r in table.runs] == [r.run_id for r in other]
 
     asyncio.run(main())
+
+
+def test_what_is_loaded_is_kept_out_of_the_collectors_way_and_handed_back():
+    """heap.py: loaded runs are frozen (no full collection walks them again); a closed
+    screen and the app's end hand everything back so cyclic garbage is still collected."""
+    import gc
+
+    from tuiflow.ui.screens.help import HelpScreen
+
+    def tracked(obj: object) -> bool:
+        return any(o is obj for o in gc.get_objects())  # permanent generation excluded
+
+    gc.unfreeze()
+    seen: dict[str, object] = {}
+
+    async def check(pilot, app):
+        table = app.screen.query_one(RunsTable)
+        await settle(pilot)
+        run = table.runs[0]
+        seen["frozen"] = gc.get_freeze_count()
+        seen["run tracked while frozen"] = tracked(run)
+        app.push_screen(HelpScreen())
+        await pilot.pause()
+        app.pop_screen()
+        await pilot.pause()
+        seen["run tracked after a screen closed"] = tracked(run)
+        table.focus()
+        await pilot.press("r")  # a reload: what it drew is frozen again
+        await settle(pilot)
+        seen["frozen after a reload"] = gc.get_freeze_count()
+
+    run_ui(FileStore(SAMPLE), check)
+    assert seen["frozen"] > 0
+    assert seen["run tracked while frozen"] is False
+    assert seen["run tracked after a screen closed"] is True
+    assert seen["frozen after a reload"] > 0
+    assert gc.get_freeze_count() == 0  # the app ended: nothing stays frozen

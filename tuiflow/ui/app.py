@@ -16,7 +16,7 @@ from textual.screen import Screen
 from tuiflow.config import DEFAULT_WATCH_SECONDS
 from tuiflow.stores.base import Store
 from tuiflow.textsafe import inert
-from tuiflow.ui import keys
+from tuiflow.ui import heap, keys, yielding
 from tuiflow.ui.commands import ActionsProvider, Command
 from tuiflow.ui.history import FilterHistory, default_history_path
 from tuiflow.ui.messages import StoreRetrying
@@ -116,6 +116,15 @@ class TuiflowApp(App[None]):
 
     def get_default_screen(self) -> Screen:
         return MainScreen()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown,
+                              events.MouseScrollUp)):  # fmt: skip
+            yielding.note_input()  # background loads pause for it (yielding.py)
+        await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        heap.release()  # the app's objects are all garbage now, cycles included
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

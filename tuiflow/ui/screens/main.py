@@ -8,7 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from tuiflow.textsafe import inert
-from tuiflow.ui import keys
+from tuiflow.ui import heap, keys
 from tuiflow.ui.messages import (
     ExperimentsChosen,
     ExperimentsLoaded,
@@ -43,6 +43,10 @@ class MainScreen(MainWriteFlows, Screen[None]):
     def on_experiments_loaded(self, message: ExperimentsLoaded) -> None:
         self.query_one(StatusBar).set_experiments_loading(False)
         self.app.check_problems()  # type: ignore[attr-defined]  # a damaged store says so
+        heap.settle()  # the app is up: its modules and widgets stay
+
+    def on_screen_resume(self) -> None:
+        heap.release()  # a screen pushed over this one has closed: its cycles may go
 
     def on_experiments_chosen(self, message: ExperimentsChosen) -> None:
         self.query_one(RunsPane).show(message.experiments)

@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 
 from tuiflow import humanize
 from tuiflow.entities import DELETED, Experiment, ViewType
-from tuiflow.ui import clock, keys
+from tuiflow.ui import clock, keys, yielding
 from tuiflow.ui.counting import count_runs, short
 from tuiflow.ui.messages import ExperimentsChosen, ExperimentsLoaded, LoadFailed
 from tuiflow.ui.widgets import cells
@@ -211,7 +211,9 @@ class ExperimentsPane(Vertical):
             shown.wait(COUNT_DELAY_MAX_S)
         for exp_id in experiment_ids:
             try:
-                counted = count_runs(store, [exp_id], lambda: worker.is_cancelled)
+                counted = count_runs(
+                    store, [exp_id], lambda: yielding.step_aside() or worker.is_cancelled
+                )
             except Exception:  # a count is a nicety; the runs pane reports real errors
                 counted = None
                 text = "—"

@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 from tuiflow.entities import Experiment, Run, ViewType
 from tuiflow.errors import Cancelled, QueryError
 from tuiflow.textsafe import inert
-from tuiflow.ui import keys
+from tuiflow.ui import heap, keys, yielding
 from tuiflow.ui.columns import order_clause
 from tuiflow.ui.counting import count_runs
 from tuiflow.ui.history import FilterHistory
@@ -179,6 +179,7 @@ class RunsPane(RunsLive, Vertical):
             if worker.is_cancelled:
                 raise Cancelled()
             self.post_message(RunsProgress(generation, examined))
+            yielding.step_aside()
 
         try:
             page = store.search_runs(
@@ -215,7 +216,7 @@ class RunsPane(RunsLive, Vertical):
             counted = count_runs(
                 self.app.store,  # type: ignore[attr-defined]
                 experiment_ids,
-                lambda: worker.is_cancelled,
+                lambda: yielding.step_aside() or worker.is_cancelled,
                 view,
                 cap=COUNT_CAP,
                 rest_cap=COUNT_CAP,
@@ -247,6 +248,7 @@ class RunsPane(RunsLive, Vertical):
         else:
             self._set_empty(None)
         self._post_status()
+        heap.settle()
         store = self.app.store  # type: ignore[attr-defined]
         if self.next_token and len(self.runs) < STREAM_ROWS and store.capabilities.cheap_pages:
             self.load_more()

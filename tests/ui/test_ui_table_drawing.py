@@ -1,0 +1,152 @@
+"""NavTable's drawing shortcuts (nav_table.py) draw exactly what Textual's DataTable draws.
+
+Two tables with the same cells, size and CSS, one a plain DataTable, are compared line by
+line, segment by segment (text, style and the row/column meta mouse clicks use), through
+focus changes, cursor moves, horizontal scrolls, cell updates and added rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.padding import Padding
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from tuiflow.ui.widgets.nav_table import NavTable
+
+WIDTH, HEIGHT = 60, 12
+
+
+def _cells(i: int) -> list[object]:
+    return [
+        Text("●" if i % 3 == 0 else "", style="bold"),
+        Text(f"run-{i}-" + "x" * (i % 25), no_wrap=True, overflow="ellipsis"),
+        Text("FINISHED" if i % 2 else "FAILED", style="green" if i % 2 else "red"),
+        Text(f"{i * 0.123456:.4g}", justify="right"),
+        Text("日本語のパラメータ" if i % 4 == 0 else "lbfgs", style="italic"),
+        Text(""),
+        f"plain {i}",  # a str cell: DataTable formats it itself
+        Text("a\tb" if i % 5 == 0 else "tab-free"),
+    ] + [Text(f"m{c}={i * c}", justify="right" if c % 2 else "left") for c in range(8)]
+
+
+class Pair(App[None]):
+    AUTO_FOCUS = None
+    CSS = f"""
+    #fast, #plain {{ width: {WIDTH}; height: {HEIGHT}; scrollbar-size-vertical: 1; }}
+    """
+
+    def compose(self) -> ComposeResult:
+        yield NavTable(id="fast", cursor_type="cell", fixed_columns=2)
+        yield DataTable(id="plain", cursor_type="cell", fixed_columns=2, zebra_stripes=True)
+
+
+def _lines(table: DataTable) -> list[list[tuple[str, object]]]:
+    return [
+        [(seg.text, seg.style) for seg in table.render_line(y)] for y in range(table.size.height)
+    ]
+
+
+def test_the_fast_path_draws_what_datatable_draws():
+    async def run() -> None:
+        app = Pair()
+        async with app.run_test(size=(WIDTH + 4, 2 * HEIGHT + 2)) as pilot:
+            fast = app.query_one("#fast", NavTable)
+            plain = app.query_one("#plain", DataTable)
+            for table in (fast, plain):
+                for c in range(16):
+                    table.add_column(f"col {c}", key=f"c{c}", width=None if c == 1 else 6 + c % 5)
+                for i in range(40):
+                    table.add_row(*_cells(i), key=f"r{i}")
+            await pilot.pause()
+            checked = 0
+
+            async def same(what: str) -> None:
+                """Both unfocused, then each one focused in turn."""
+                nonlocal checked
+                app.set_focus(None)
+                await pilot.pause()
+                assert fast.scroll_offset == plain.scroll_offset, what
+                assert _lines(fast) == _lines(plain), what
+                fast.focus()
+                await pilot.pause()
+                focused = _lines(fast)
+                plain.focus()
+                await pilot.pause()
+                assert focused == _lines(plain), f"{what}, focused"
+                checked += 1
+
+            await same("first paint")
+            for table in (fast, plain):
+                table.move_cursor(row=7, column=5)
+            await same("cursor moved")
+            for x in (5, 23, 40, 1000):
+                for table in (fast, plain):
+                    table.scroll_to(x=x, animate=False)
+                await same(f"scrolled to x={x}")
+            for table in (fast, plain):
+                table.scroll_to(x=0, y=20, animate=False)
+                table.update_cell("r25", "c3", Text("wider value here", justify="right"))
+                table.add_row(*_cells(99), key="r99")
+            await same("updated, added a row, scrolled down")
+            for table in (fast, plain):
+                table.cursor_type = "row"
+            await same("row cursor")
+            assert checked == 8
+
+    asyncio.run(run())
+
+
+def test_cells_scrolled_out_of_view_are_not_rendered(monkeypatch):
+    """The point of the shortcuts (their speed is measured in bench_keys.py): off-screen
+    columns are not rendered, a focus change renders no cell text again, and the next
+    page's texts are rendered ahead while nothing happens."""
+
+    async def run() -> None:
+        app = Pair()
+        async with app.run_test(size=(WIDTH + 4, 2 * HEIGHT + 2)) as pilot:
+            fast = app.query_one("#fast", NavTable)
+            row_of: dict[int, int] = {}  # id(cell text) -> row
+            drawn: list[str] = []  # "header" (DataTable's own path) or "row N"
+            real = app.console.render_lines
+
+            def counting(renderable, *args, **kwargs):
+                if isinstance(renderable, Padding):  # NavTable's path: a cell's text
+                    drawn.append(f"row {row_of.get(id(renderable.renderable), '?')}")
+                elif not isinstance(renderable, Text):  # DataTable's path
+                    drawn.append("header")
+                return real(renderable, *args, **kwargs)
+
+            monkeypatch.setattr(app.console, "render_lines", counting)
+            for c in range(16):
+                fast.add_column(f"col {c}", key=f"c{c}", width=8)
+            for i in range(40):
+                cells = _cells(i)
+                row_of.update((id(cell), i) for cell in cells)
+                fast.add_row(*cells, key=f"r{i}")
+            await pilot.pause()
+            rows = HEIGHT - 1  # rows 0-10 on screen
+            on_screen = {f"row {i}" for i in range(rows)}
+            first = [d for d in drawn if d in on_screen]
+            # 11 rows of the 6 columns that fit in 60 cells, not 16 (a str cell is "row ?").
+            assert rows * 4 <= len(first) <= rows * 6
+            assert drawn.count("header") <= 16
+            drawn.clear()
+            fast.focus()
+            await pilot.pause()
+            assert [d for d in drawn if d in on_screen] == []  # the cells' texts were kept
+            assert 0 < drawn.count("header") <= 16  # DataTable's path: only the header
+            # While nothing happens, the next page's texts are rendered ahead ...
+            await pilot.pause(0.6)
+            ahead = {f"row {i}" for i in range(rows, 2 * rows)}
+            assert ahead <= set(drawn)
+            # ... so paging down renders none of them.
+            drawn.clear()
+            await pilot.press("pagedown")
+            await pilot.pause()
+            assert fast.scroll_y > 0
+            assert [d for d in drawn if d in ahead] == []
+
+    asyncio.run(run())

@@ -1,0 +1,71 @@
+"""Background loads step aside while keys arrive (yielding.py), on a fake clock."""
+
+from __future__ import annotations
+
+import pytest
+from uihelp import SAMPLE, run_ui
+
+from tuiflow.stores.file import FileStore
+from tuiflow.ui import yielding
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+        self.on_sleep = lambda: None
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        self.on_sleep()
+
+
+def _fake(monkeypatch) -> FakeClock:
+    clock = FakeClock()
+    monkeypatch.setattr(yielding, "time", clock)
+    monkeypatch.setattr(yielding, "_last_input", float("-inf"))
+    return clock
+
+
+def test_no_recent_input_means_no_wait(monkeypatch):
+    clock = _fake(monkeypatch)
+    yielding.step_aside()
+    yielding.note_input()
+    clock.now += yielding.QUIET_S
+    yielding.step_aside()
+    assert clock.slept == []
+
+
+def test_a_worker_waits_until_input_has_been_quiet(monkeypatch):
+    clock = _fake(monkeypatch)
+    yielding.note_input()
+    clock.now += 0.1
+    yielding.step_aside()
+    assert sum(clock.slept) == pytest.approx(yielding.QUIET_S - 0.1)
+
+
+def test_a_held_key_cannot_starve_a_load(monkeypatch):
+    clock = _fake(monkeypatch)
+    clock.on_sleep = yielding.note_input  # a key repeats all the time
+    yielding.note_input()
+    start = clock.now
+    yielding.step_aside()
+    assert clock.now - start == pytest.approx(yielding.STEP_ASIDE_MAX_S)
+
+
+def test_the_app_notes_keys(monkeypatch):
+    clock = _fake(monkeypatch)
+    seen: list[float] = []
+
+    async def body(pilot, app):
+        before = yielding._last_input
+        clock.now = 500.0
+        await pilot.press("j")
+        seen.extend([before, yielding._last_input])
+
+    run_ui(FileStore(SAMPLE), body)
+    assert seen[1] == 500.0 and seen[0] != 500.0

@@ -1,0 +1,36 @@
+"""Background loads step aside while someone is at the keyboard.
+
+Loads run in worker threads, and the interpreter runs one thread at a time: while a scan
+holds it, every step of the UI's event loop waits up to the 5 ms switch interval to get it
+back, and a key that takes twenty steps waits 100 ms. So the workers' progress and cancel
+checks (every few hundred runs) also pause the worker while keys or clicks are arriving,
+and the UI gets the interpreter to itself. A held-down key cannot starve a load: a worker
+steps aside for at most STEP_ASIDE_MAX_S at a time.
+"""
+
+from __future__ import annotations
+
+import time
+
+QUIET_S = 0.25  # input this recent means someone is still at it
+STEP_ASIDE_MAX_S = 1.0
+
+_last_input = float("-inf")  # time.monotonic() of the last key or click
+
+
+def note_input() -> None:
+    """The UI thread saw a key or a click."""
+    global _last_input
+    _last_input = time.monotonic()
+
+
+def step_aside() -> None:
+    """In a worker, between chunks of work: wait until input has been quiet for QUIET_S,
+    or STEP_ASIDE_MAX_S at most."""
+    deadline = time.monotonic() + STEP_ASIDE_MAX_S
+    while True:
+        now = time.monotonic()
+        until = min(_last_input + QUIET_S, deadline)
+        if now >= until:
+            return
+        time.sleep(until - now)
