@@ -3,7 +3,7 @@
 An open store is hundreds of thousands of live objects: the interpreter's own modules,
 Textual's, the loaded runs and the table's cells, all alive as long as the view. CPython's
 full collection walks every one of them each time: on the 10k-run benchmark store that was
-19 pauses of 50-95 ms in one short session (1.2 s in all), landing on key presses. So once
+19 pauses of 50-95 ms in three short sessions (1.2 s in all), landing on key presses. So once
 something has been loaded and drawn, what is alive is moved out of the collector's sight
 (`gc.freeze`) and later collections walk only what came after.
 

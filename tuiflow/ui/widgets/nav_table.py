@@ -10,7 +10,9 @@ per (cell, width) and only its styles are applied again when they change (Rich's
 depends on the cell and its width alone, not on CSS or focus, so it is kept across style
 updates (a focus change is one), which make DataTable forget its renders; and a cell that
 lies wholly outside the visible columns is a blank of its width, since the line is cropped
-to the visible columns afterwards anyway.
+to the visible columns afterwards anyway. While nothing happens, the texts of the cells a
+page up and down and of the last screen are rendered ahead, so `pagedown` and `G` only
+restyle.
 """
 
 from __future__ import annotations
