@@ -69,3 +69,18 @@ def test_the_app_notes_keys(monkeypatch):
 
     run_ui(FileStore(SAMPLE), body)
     assert seen[1] == 500.0 and seen[0] != 500.0
+
+
+def test_a_workers_cancel_check_steps_aside_and_says_whether_to_stop(monkeypatch):
+    clock = _fake(monkeypatch)
+
+    class Worker:
+        is_cancelled = False
+
+    worker = Worker()
+    check = yielding.cancel_check(worker)
+    yielding.note_input()
+    assert check() is False
+    assert sum(clock.slept) == pytest.approx(yielding.QUIET_S)
+    worker.is_cancelled = True
+    assert check() is True

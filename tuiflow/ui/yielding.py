@@ -11,6 +11,8 @@ steps aside for at most STEP_ASIDE_MAX_S at a time.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 QUIET_S = 0.25  # input this recent means someone is still at it
 STEP_ASIDE_MAX_S = 1.0
@@ -34,3 +36,13 @@ def step_aside() -> None:
         if now >= until:
             return
         time.sleep(until - now)
+
+
+def cancel_check(worker: Any) -> Callable[[], bool]:
+    """A store's `cancelled()` callback for a Textual worker that also steps aside."""
+
+    def cancelled() -> bool:
+        step_aside()
+        return bool(worker.is_cancelled)
+
+    return cancelled

@@ -211,9 +211,7 @@ class ExperimentsPane(Vertical):
             shown.wait(COUNT_DELAY_MAX_S)
         for exp_id in experiment_ids:
             try:
-                counted = count_runs(
-                    store, [exp_id], lambda: yielding.step_aside() or worker.is_cancelled
-                )
+                counted = count_runs(store, [exp_id], yielding.cancel_check(worker))
             except Exception:  # a count is a nicety; the runs pane reports real errors
                 counted = None
                 text = "—"

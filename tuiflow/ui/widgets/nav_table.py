@@ -113,9 +113,8 @@ class NavTable(DataTable[Any]):
     ) -> Any:
         if not self._fast or row_index < 0 or column_index < 0:  # header, row labels
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        row = self.rows.get(row_key) if row_key is not None else None
-        if row is None or row.height != 1 or row.auto_height:
+        row_key = self._one_line_row(row_index)
+        if row_key is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         if column_index not in self._shown:
             return [[Segment(" " * width, base_style)]]  # cropped away: only its width counts
@@ -143,6 +142,15 @@ class NavTable(DataTable[Any]):
         lines = [list(Segment.apply_style(line, pre_style, post_style)) for line in bare]
         self._cell_render_cache[cache_key] = lines
         return lines
+
+    def _one_line_row(self, row_index: int) -> Any:
+        """The key of the row at `row_index` if it is one line high (the shortcuts' case),
+        else None: taller rows wrap, and DataTable draws them itself."""
+        row_key = self._row_locations.get_key(row_index)
+        row = self.rows.get(row_key) if row_key is not None else None
+        if row is None or row.height != 1 or row.auto_height:
+            return None
+        return row_key
 
     def _bare_cell(
         self, row_index: int, row_key: Any, column_index: int, column_key: Any, width: int
@@ -182,9 +190,8 @@ class NavTable(DataTable[Any]):
         ordered = self.ordered_columns
         done = 0
         for row_index in wanted:
-            row_key = self._row_locations.get_key(row_index)
-            row = self.rows.get(row_key) if row_key is not None else None
-            if row is None or row.height != 1 or row.auto_height:
+            row_key = self._one_line_row(row_index)
+            if row_key is None:
                 continue
             for column_index in columns:
                 if column_index >= len(ordered):

@@ -216,7 +216,7 @@ class RunsPane(RunsLive, Vertical):
             counted = count_runs(
                 self.app.store,  # type: ignore[attr-defined]
                 experiment_ids,
-                lambda: yielding.step_aside() or worker.is_cancelled,
+                yielding.cancel_check(worker),
                 view,
                 cap=COUNT_CAP,
                 rest_cap=COUNT_CAP,
