@@ -144,10 +144,12 @@ def file_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
 
 @pytest.fixture(scope="session")
 def file_nocache_backend(file_backend: Backend) -> Iterator[Backend]:
-    """The same file store read without the warm cache (results must not differ)."""
+    """The same file store read without the warm cache, each search spread over forked
+    processes as the headless CLI does (results must not differ)."""
     from tuiflow.stores.file import FileStore
 
     store = FileStore(file_backend.root / "mlruns", cache_dir=None)
+    store.use_forked_scans(2, min_runs=1)
     try:
         yield Backend(
             name="file-nocache",

@@ -70,6 +70,10 @@ def open_for_cli(store: str | None) -> Store:
     from tuiflow.locate import open_store
 
     opened = open_store(store)
+    # The CLI runs no threads, so a file store may spread a search over forked processes.
+    forked = getattr(opened, "use_forked_scans", None)
+    if forked is not None:
+        forked()
     listen = getattr(opened, "set_retry_listener", None)
     if listen is not None and sys.stderr.isatty():
         # A person is waiting: say why the answer is slow. In scripts (stderr not a

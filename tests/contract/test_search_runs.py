@@ -485,3 +485,14 @@ def test_full_run_content(backend) -> None:
     for run in theirs:
         label = labels_of(backend, [run.info.run_id])[0]
         assert tuiflow_run_dict(ours[run.info.run_id]) == mlflow_run_dict(run), label
+
+
+def test_forked_backend_forks(backend) -> None:
+    """The file-nocache backend spreads its searches over forked processes (file_forked.py),
+    so every contract test above checks that path too: make sure it is really taken."""
+    if backend.name != "file-nocache":
+        pytest.skip("only the file-nocache backend scans in forked processes")
+    before = backend.store.forked_searches
+    exp_ids = [backend.experiments[e] for e in EXPERIMENTS]
+    tuiflow_runs(backend, exp_ids, "metrics.acc > 0", [], ViewType.ALL)
+    assert backend.store.forked_searches > before

@@ -4,7 +4,8 @@ Searches read only what they need. `search_runs` lists run folders and their met
 loads just the metric/param/tag files that the filter and order_by name (from
 `required_fields`), filters and sorts, cuts the page, and only then loads everything of
 the runs on that page. (A thread pool for the page load was measured and did not help:
-the work is GIL-bound parsing as much as I/O.)
+the work is GIL-bound parsing as much as I/O. Processes do help: a single-threaded caller,
+the headless CLI, can have the scan spread over forked processes, file_forked.py.)
 
 Bad data never stops a search: a folder with unusable metadata is skipped and described
 in `warnings`. Where tuiflow differs from MLflow 3.17.2, it is on data MLflow cannot read:
@@ -22,6 +23,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from tuiflow.entities import (
@@ -37,6 +39,7 @@ from tuiflow.entities import (
 from tuiflow.errors import NotFoundError, QueryError, StoreError
 from tuiflow.query import evaluate, parser
 from tuiflow.query.extension import parse_search_filter
+from tuiflow.stores import file_forked
 from tuiflow.stores import file_tracking as ft
 from tuiflow.stores.base import (
     ARTIFACT_READ_MAX_BYTES,
@@ -70,6 +73,15 @@ _MAX_WARNINGS = 1000
 DEFAULT_CACHE = object()  # FileStore's cache_dir when the caller does not choose
 
 
+@dataclass(frozen=True, slots=True)
+class ScanSpec:
+    """What a run scan keeps: runs in `view`, with the fields in `need`, that `matches`."""
+
+    view: ViewType
+    need: evaluate.RunFields
+    matches: Callable[[Run], bool]
+
+
 class FileStore(FileWrites):
     """Read side of an MLflow file store rooted at `root` (tracking and registry)."""
 
@@ -84,7 +96,12 @@ class FileStore(FileWrites):
             else CachedReads(FileCache(self.root, os.fspath(directory)))  # type: ignore[arg-type]
         )
         self._warnings: dict[str, None] = {}
+        self._held: list[str] | None = None  # load_whole's warnings, held back
         self._lock = threading.Lock()
+        # The headless CLI turns this up (`use_forked_scans`); the UI has threads and never forks.
+        self.scan_processes = 1
+        self.fork_min_runs = file_forked.MIN_FORK_RUNS
+        self.forked_searches = 0  # how many searches were answered by forked scans
         self._registry = RegistryReader(self.root, self._warn)
         self._check_root()
 
@@ -111,11 +128,37 @@ class FileStore(FileWrites):
         with self._lock:
             return list(self._warnings)
 
+    def warn_all(self, messages: list[str]) -> None:
+        for message in messages:
+            self._warn(message)
+
+    def warning_count(self) -> int:
+        with self._lock:
+            return len(self._warnings)
+
+    def warnings_since(self, count: int) -> list[str]:
+        with self._lock:
+            return list(self._warnings)[count:]
+
+    # -- forked scans (file_forked.py): the children's new cache entries -------------------
+
+    def record_cache_entries(self) -> None:
+        self._reads.record()
+
+    def recorded_cache_entries(self) -> dict:
+        return self._reads.recorded()
+
+    def merge_cache_entries(self, entries: dict) -> None:
+        self._reads.merge(entries)
+
     def clear_warnings(self) -> None:
         with self._lock:
             self._warnings.clear()
 
     def _warn(self, message: str) -> None:
+        if self._held is not None:
+            self._held.append(message)
+            return
         with self._lock:
             if len(self._warnings) < _MAX_WARNINGS:
                 self._warnings[message] = None
@@ -133,6 +176,14 @@ class FileStore(FileWrites):
                 f"{self.root}: cannot read ({exc.strerror or exc})",
                 "check the directory's permissions",
             ) from None
+
+    def use_forked_scans(self, processes: int | None = None, min_runs: int | None = None) -> None:
+        """Let searches spread over `processes` forked processes (default: the usable
+        cores) when at least `min_runs` run folders are scanned. For single-threaded
+        callers; with other threads alive a search stays serial anyway."""
+        self.scan_processes = file_forked.usable_processes() if processes is None else processes
+        if min_runs is not None:
+            self.fork_min_runs = min_runs
 
     def close(self) -> None:
         """Nothing is held open between calls; what the cache learned is saved."""
@@ -209,10 +260,17 @@ class FileStore(FileWrites):
         # MLflow's filters and tuiflow's OR/NOT extension both run through the evaluator.
         node, _ = parse_search_filter(filter)
         keys = parser.parse_run_order_by(list(order_by or ()))
-        need = evaluate.required_fields(node, keys)
-        view = ViewType(view)
+        spec = ScanSpec(
+            ViewType(view), evaluate.required_fields(node, keys), evaluate.run_matches(node)
+        )
         self._check_root()
         datasets = ft.DatasetCache(self._warn)
+        if on_progress is None and self.scan_processes > 1:
+            forked = self._forked_search(
+                experiment_ids, spec, keys, max_results, page_token, datasets
+            )
+            if forked is not None:
+                return forked
         candidates: list[tuple[Run, str, str]] = []  # run, run folder, experiment folder
         examined = 0
         for exp_dir in self._experiment_dirs(experiment_ids):
@@ -220,24 +278,78 @@ class FileStore(FileWrites):
                 examined += 1
                 if on_progress is not None and examined % PROGRESS_EVERY == 0:
                     on_progress(examined)
-                info = self._reads.run_info(run_path, name, exp_dir.experiment_id, self._warn)
-                if info is None or not view.includes(info.lifecycle_stage):
-                    continue
-                try:
-                    run = self._with_fields(info, run_path, exp_dir.path, need, datasets)
-                except MalformedMetricError as exc:
-                    self._warn(f"run '{name}': {exc}; skipped")
-                    continue
-                candidates.append((run, run_path, exp_dir.path))
-        matches = evaluate.run_matches(node)
+                run = self.scan_one((exp_dir, name, run_path), spec, datasets)
+                if run is not None:
+                    candidates.append((run, run_path, exp_dir.path))
         where = {id(r): (p, e) for r, p, e in candidates}
-        ordered = evaluate.sort_runs([r for r, _, _ in candidates if matches(r)], keys)
+        ordered = evaluate.sort_runs([r for r, _, _ in candidates if spec.matches(r)], keys)
         page = paginate(ordered, max_results, page_token)
         jobs = [(run, *where[id(run)]) for run in page.items]
         # A thread pool here was measured: no gain (the work is GIL-bound parsing).
         full = [self._load_one(job, datasets) for job in jobs]
         self._reads.save()
         return Page(tuple(r for r in full if r is not None), page.next_page_token)
+
+    def _forked_search(
+        self,
+        experiment_ids: Sequence[str],
+        spec: ScanSpec,
+        keys: list,
+        max_results: int,
+        page_token: str | None,
+        datasets: ft.DatasetCache,
+    ) -> Page[Run] | None:
+        """The search spread over forked processes (file_forked.py); None when this process
+        cannot fork or a child failed, and the serial search must answer."""
+        items = [
+            (exp_dir, name, run_path)
+            for exp_dir in self._experiment_dirs(experiment_ids)
+            for name, run_path in ft.list_run_dirs(exp_dir.path, self._warn)
+        ]
+        if not file_forked.can_fork(self.scan_processes, len(items), self.fork_min_runs):
+            return None
+        token: list[str | None] = []
+
+        def choose(matched: list[Run]) -> list[Run]:
+            page = paginate(evaluate.sort_runs(matched, keys), max_results, page_token)
+            token.append(page.next_page_token)
+            return list(page.items)
+
+        try:
+            runs = file_forked.forked_search(
+                self, items, spec, self.scan_processes, choose, datasets
+            )
+        except (file_forked.ForkFailed, OSError):
+            return None
+        self.forked_searches += 1
+        self._reads.save()
+        return Page(tuple(runs), token[0])
+
+    def scan_one(
+        self, item: tuple[ft.ExperimentDir, str, str], spec: ScanSpec, datasets: ft.DatasetCache
+    ) -> Run | None:
+        """A run folder's attributes plus the fields the search needs; None when it is
+        unreadable (warned) or outside the view."""
+        exp_dir, name, run_path = item
+        info = self._reads.run_info(run_path, name, exp_dir.experiment_id, self._warn)
+        if info is None or not spec.view.includes(info.lifecycle_stage):
+            return None
+        try:
+            return self._with_fields(info, run_path, exp_dir.path, spec.need, datasets)
+        except MalformedMetricError as exc:
+            self._warn(f"run '{name}': {exc}; skipped")
+            return None
+
+    def load_whole(
+        self, run: Run, item: tuple[ft.ExperimentDir, str, str], datasets: ft.DatasetCache
+    ) -> tuple[Run | None, list[str]]:
+        """`run` loaded whole, with the warnings that gave, held back (not recorded)."""
+        held: list[str] = []
+        self._held = held
+        try:
+            return self._load_one((run, item[2], item[0].path), datasets), held
+        finally:
+            self._held = None
 
     def count_runs(
         self,

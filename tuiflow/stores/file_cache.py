@@ -73,6 +73,7 @@ class FileCache:
         self._shards: dict[str, _Shard] = {}
         self._lock = threading.Lock()
         self._racy_after = time.time_ns() - racy_ns
+        self._recorded: dict[str, dict[str, tuple[Sig, Any]]] | None = None
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -98,13 +99,25 @@ class FileCache:
 
     def lookup(self, path: str) -> tuple[Any, Sig | None]:
         """(cached value or MISSING, the file's current signature or None)."""
-        sig = stat_sig(path)
-        if sig is None:
+        # The warm search's hot path (tens of thousands of calls): stat_sig, _split and
+        # _shard written out inline.
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
             return _MISSING, None
-        where = self._split(path)
-        if where is None:
+        sig = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        if not path.startswith(self._prefix):
             return _MISSING, sig
-        entry = self._shard(where[0]).entries.get(where[1])
+        head, sep, tail = path[len(self._prefix) :].partition("/")
+        if not sep:
+            return _MISSING, sig
+        if head == ".trash":
+            where = self._split(path)
+            if where is None:
+                return _MISSING, sig
+            head, tail = where
+        shard = self._shards.get(head) or self._shard(head)
+        entry = shard.entries.get(tail)
         if entry is not None and entry[0] == sig:
             return entry[1], sig
         return _MISSING, sig
@@ -133,6 +146,26 @@ class FileCache:
         shard = self._shard(where[0])
         shard.entries[where[1]] = (sig, value)
         shard.dirty = True
+        if self._recorded is not None:
+            self._recorded.setdefault(where[0], {})[where[1]] = (sig, value)
+
+    # -- entries made in another process (a forked scan's children) ------------------------
+
+    def record(self) -> None:
+        """From now on, remember every new entry, for `recorded`."""
+        self._recorded = {}
+
+    def recorded(self) -> dict[str, dict[str, tuple[Sig, Any]]]:
+        """The entries made since `record`: {experiment folder: {path: (sig, value)}}."""
+        return self._recorded or {}
+
+    def merge(self, entries: dict[str, dict[str, tuple[Sig, Any]]]) -> None:
+        """Take another process's `recorded` entries (they are saved with the rest)."""
+        for name, fresh in entries.items():
+            if fresh:
+                shard = self._shard(name)
+                shard.entries.update(fresh)
+                shard.dirty = True
 
     @staticmethod
     def hit(value: Any) -> bool:

@@ -33,6 +33,12 @@ class RunReads(Protocol):
 
     def save(self) -> None: ...
 
+    def record(self) -> None: ...
+
+    def recorded(self) -> dict: ...
+
+    def merge(self, entries: dict) -> None: ...
+
 
 class DirectReads:
     """Every read goes to the files."""
@@ -51,6 +57,15 @@ class DirectReads:
 
     def save(self) -> None:
         """Nothing to keep."""
+
+    def record(self) -> None:
+        """Nothing is cached, so nothing to hand over."""
+
+    def recorded(self) -> dict:
+        return {}
+
+    def merge(self, entries: dict) -> None:
+        """Nothing is cached."""
 
 
 class _Counting:
@@ -79,6 +94,15 @@ class CachedReads:
 
     def save(self) -> None:
         self.cache.save()
+
+    def record(self) -> None:
+        self.cache.record()
+
+    def recorded(self) -> dict:
+        return self.cache.recorded()
+
+    def merge(self, entries: dict) -> None:
+        self.cache.merge(entries)
 
     # -- meta.yaml -------------------------------------------------------------------------
 
@@ -196,17 +220,20 @@ class CachedReads:
         out: dict[str, Any] = {}
         changed = False
         files = list(cached[1])
+        prefix = base + "/"
         for i, (key, sig, value) in enumerate(files):
             if write_once and sig is not None:
                 out[key] = value
                 continue
-            path = base + "/" + key
-            now = stat_sig(path)
-            if now is not None and now == sig:
+            path = prefix + key
+            try:
+                st = os.stat(path)  # stat_sig inline: once per file of every loaded run
+            except (OSError, ValueError):
+                return None  # gone without the folder changing: a fresh walk decides
+            now = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            if now == sig:
                 out[key] = value
                 continue
-            if now is None:
-                return None  # gone without the folder changing: a fresh walk decides
             counting = _Counting(warn)
             value = _read_one(path, key, counting, max_bytes, parse)
             if value is MISSING:

@@ -1,0 +1,322 @@
+"""Forked scans: one file-store search spread over the machine's cores.
+
+A warm search of a big file store is Python work for every run: a `stat` per file to
+check the warm cache, a lookup, an entity built. Measured on 10,000 runs: about 55,000
+stats and half a second of one core, while the other cores idle. Runs are independent, so
+the scan splits cleanly:
+
+1. the parent lists the run folders and forks one child per extra core;
+2. each process scans a contiguous slice of that list and evaluates the filter there, so
+   only the matching runs (with the fields the order_by needs) travel back;
+3. the parent sorts and pages the matches, and asks each child for the page's runs of its
+   slice, loaded whole; it loads its own slice's share meanwhile.
+
+Results are exactly the serial search's: the same per-run code runs in every process, the
+warnings are given in the serial order (slices are contiguous; page loads are reported
+in page order), and the children's new warm-cache entries come back to the parent, which
+saves them, so a cold forked search warms the cache as a serial one does.
+
+Only where forking is safe and cheap: Linux (fork without exec is the platform's normal
+way; macOS and Windows are left serial), a process with no other thread (a lock held by a
+thread at the fork would stay held in the child: the Textual app has worker threads and
+never forks; the headless CLI has none), and enough runs to pay for the fork. Any failure
+in a child -- an exception, a crash, a garbled message -- makes the caller run the
+ordinary serial search, so the answer never depends on this path.
+
+Messages cross the pipes as `marshal` data (plain tuples, no code runs on load) with a
+length prefix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import marshal
+import os
+import signal
+import struct
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tuiflow.entities import Dataset, DatasetInput, Metric, Run
+
+if TYPE_CHECKING:
+    from tuiflow.stores.file import FileStore, ScanSpec
+    from tuiflow.stores.file_tracking import DatasetCache, ExperimentDir
+
+# Below this many run folders a fork costs more than it saves (a fork of the CLI, with its
+# copy-on-write faults, is a few milliseconds; one core scans ~20,000 warm runs a second).
+MIN_FORK_RUNS = 1000
+MAX_PROCESSES = 4
+
+Item = tuple["ExperimentDir", str, str]  # experiment folder, run folder name, run path
+
+_HEADER = struct.Struct("<Q")
+_OK = 1
+
+
+class ForkFailed(Exception):
+    """A child did not deliver; the caller falls back to the serial search."""
+
+
+def usable_processes() -> int:
+    """How many processes a forked scan would use here: 1 means don't fork."""
+    if sys.platform != "linux" or not hasattr(os, "fork"):
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except OSError:
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_PROCESSES))
+
+
+def can_fork(processes: int, runs: int, min_runs: int) -> bool:
+    return processes > 1 and runs >= max(min_runs, processes) and threading.active_count() == 1
+
+
+# -- runs as marshal-able tuples ------------------------------------------------------------
+
+
+def encode_run(run: Run) -> tuple:
+    return (
+        run.run_id,
+        run.experiment_id,
+        run.run_name,
+        run.user_id,
+        run.status,
+        run.start_time,
+        run.end_time,
+        run.lifecycle_stage,
+        run.artifact_uri,
+        tuple(
+            (m.key, m.value, m.timestamp, m.step, m.dataset_name, m.dataset_digest)
+            for m in run.metrics.values()
+        ),
+        dict(run.params),
+        dict(run.tags),
+        tuple(
+            (
+                (
+                    i.dataset.name,
+                    i.dataset.digest,
+                    i.dataset.source_type,
+                    i.dataset.source,
+                    i.dataset.schema,
+                    i.dataset.profile,
+                ),
+                dict(i.tags),
+            )  # fmt: skip
+            for i in run.inputs
+        ),
+        run.deleted_time,
+    )
+
+
+def decode_run(t: tuple) -> Run:
+    return Run(
+        t[0],
+        t[1],
+        t[2],
+        t[3],
+        t[4],
+        t[5],
+        t[6],
+        t[7],
+        t[8],
+        {m[0]: Metric(*m) for m in t[9]},
+        t[10],
+        t[11],
+        tuple(DatasetInput(Dataset(*d), tags) for d, tags in t[12]),
+        t[13],
+    )
+
+
+# -- pipes ------------------------------------------------------------------------------------
+
+
+def _send(fd: int, value: Any) -> None:
+    data = marshal.dumps(value)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    chunks: list[bytes] = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise ForkFailed("a scan worker ended early")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _recv(fd: int) -> Any:
+    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
+    try:
+        return marshal.loads(_read_exact(fd, size))
+    except (EOFError, ValueError, TypeError) as exc:
+        raise ForkFailed(f"a scan worker sent a damaged message ({exc})") from None
+
+
+# -- the search -------------------------------------------------------------------------------
+
+
+class _Worker:
+    __slots__ = ("pid", "lo", "hi", "cmd", "res")
+
+    def __init__(self, pid: int, lo: int, hi: int, cmd: int, res: int) -> None:
+        self.pid, self.lo, self.hi, self.cmd, self.res = pid, lo, hi, cmd, res
+
+
+def _slices(n: int, parts: int) -> list[tuple[int, int]]:
+    bounds = [n * k // parts for k in range(parts + 1)]
+    return [(bounds[k], bounds[k + 1]) for k in range(parts)]
+
+
+def forked_search(
+    store: FileStore,
+    items: Sequence[Item],
+    spec: ScanSpec,
+    processes: int,
+    choose: Callable[[list[Run]], list[Run]],
+    datasets: DatasetCache,
+) -> list[Run]:
+    """The whole runs of `choose(matching runs)`, scanned by `processes` processes.
+
+    `choose` sorts and pages. Raises ForkFailed (or OSError, when a fork or pipe cannot be
+    made) and then keeps nothing of the children's work; what `choose` raises propagates."""
+    slices = _slices(len(items), processes)
+    workers: list[_Worker] = []
+    clean = False
+    # After a fork every page written by either process is copied. The collector writes to
+    # the header of each object it examines; frozen objects it leaves alone.
+    gc.freeze()
+    try:
+        for lo, hi in slices[1:]:
+            workers.append(_fork(store, items, lo, hi, spec, datasets, workers))
+        # The parent scans the first slice, so its warnings come first, as in the serial scan.
+        lo0, hi0 = slices[0]
+        matched: list[tuple[int, Run]] = []
+        for i in range(lo0, hi0):
+            run = store.scan_one(items[i], spec, datasets)
+            if run is not None and spec.matches(run):
+                matched.append((i, run))
+        later_warnings: list[list[str]] = []
+        for w in workers:
+            found, warned = _result(w)
+            matched.extend((i, decode_run(t)) for i, t in found)
+            later_warnings.append(warned)
+        for warned in later_warnings:
+            store.warn_all(warned)
+        index_of = {id(run): i for i, run in matched}
+        own = {i: run for i, run in matched if i < hi0}
+        wanted = [index_of[id(run)] for run in choose([run for _, run in matched])]
+        for w in workers:
+            _send(w.cmd, [i for i in wanted if w.lo <= i < w.hi])
+        loaded: dict[int, tuple[Run | None, list[str]]] = {}
+        for i in wanted:
+            if i < hi0:
+                loaded[i] = store.load_whole(own[i], items[i], datasets)
+        fresh: list[Any] = []
+        for w in workers:
+            full, entries = _result(w)
+            for i, t, warned in full:
+                loaded[i] = (None if t is None else decode_run(t), warned)
+            fresh.append(entries)
+        clean = True
+    finally:
+        _reap(workers, kill=not clean)
+        gc.unfreeze()
+    out: list[Run] = []
+    for i in wanted:
+        run, warned = loaded[i]
+        store.warn_all(warned)  # page loads report in page order, as serially
+        if run is not None:
+            out.append(run)
+    for entries in fresh:
+        store.merge_cache_entries(entries)
+    return out
+
+
+def _fork(
+    store: FileStore,
+    items: Sequence[Item],
+    lo: int,
+    hi: int,
+    spec: ScanSpec,
+    datasets: DatasetCache,
+    earlier: list[_Worker],
+) -> _Worker:
+    cmd_r, cmd_w = os.pipe()
+    res_r, res_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            # Ctrl-C reaches the whole process group: a child just ends.
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            # A short-lived process: collections would only copy the parent's pages.
+            gc.disable()
+            for fd in [cmd_w, res_r, *(f for w in earlier for f in (w.cmd, w.res))]:
+                os.close(fd)
+            _child(store, items, lo, hi, spec, datasets, cmd_r, res_w)
+            code = 0
+        except BaseException:  # noqa: BLE001 - whatever happened, the parent falls back
+            with contextlib.suppress(BaseException):
+                _send(res_w, (0,))
+        finally:
+            os._exit(code)
+    os.close(cmd_r)
+    os.close(res_w)
+    return _Worker(pid, lo, hi, cmd_w, res_r)
+
+
+def _child(
+    store: FileStore,
+    items: Sequence[Item],
+    lo: int,
+    hi: int,
+    spec: ScanSpec,
+    datasets: DatasetCache,
+    cmd: int,
+    res: int,
+) -> None:
+    store.record_cache_entries()
+    mark = store.warning_count()
+    kept: dict[int, Run] = {}
+    found = []
+    for i in range(lo, hi):
+        run = store.scan_one(items[i], spec, datasets)
+        if run is not None and spec.matches(run):
+            kept[i] = run
+            found.append((i, encode_run(run)))
+    _send(res, (_OK, found, store.warnings_since(mark)))
+    full = []
+    for i in _recv(cmd):
+        run, warned = store.load_whole(kept[i], items[i], datasets)
+        full.append((i, None if run is None else encode_run(run), warned))
+    _send(res, (_OK, full, store.recorded_cache_entries()))
+
+
+def _result(w: _Worker) -> tuple[Any, Any]:
+    message = _recv(w.res)
+    if not (isinstance(message, tuple) and len(message) == 3 and message[0] == _OK):
+        raise ForkFailed("a scan worker failed")
+    return message[1], message[2]
+
+
+def _reap(workers: list[_Worker], kill: bool) -> None:
+    for w in workers:
+        for fd in (w.cmd, w.res):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if kill:
+            with contextlib.suppress(OSError):
+                os.kill(w.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(w.pid, 0)
