@@ -107,7 +107,7 @@ def open_ui(
         complaint = f"unknown theme '{config.theme}' in the settings file; valid themes: {valid}"
         say(complaint)
     chosen_theme = theme or (config.theme if config.theme in BUILTIN_THEMES else None)
-    opened = open_for_cli(store)
+    opened = open_for_cli(store, headless=False)
     run_app(
         opened,
         read_only=read_only or config.read_only,

@@ -66,13 +66,15 @@ def die(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-def open_for_cli(store: str | None) -> Store:
+def open_for_cli(store: str | None, headless: bool = True) -> Store:
+    """`headless`: a command that prints and exits (not the explorer, which has threads)."""
     from tuiflow.locate import open_store
 
     opened = open_store(store)
-    # The CLI runs no threads, so a file store may spread a search over forked processes.
+    # Headless commands run no threads, so a file store may spread a search over forked
+    # processes.
     forked = getattr(opened, "use_forked_scans", None)
-    if forked is not None:
+    if headless and forked is not None:
         forked()
     listen = getattr(opened, "set_retry_listener", None)
     if listen is not None and sys.stderr.isatty():

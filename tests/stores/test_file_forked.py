@@ -49,8 +49,11 @@ def mlruns(file_backend: Any, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     (runs["B"] / "metrics" / "acc").write_text("1000 oops 0\n")
     # Phase 2 only (loaded whole): a damaged metric nobody filters on.
     (runs["E"] / "metrics" / "loss").write_text("4000 not-a-number 0\n")
-    # Listing: a meta.yaml that is not YAML.
+    # Scan: a run's meta.yaml that is not YAML.
     (runs["G"] / "meta.yaml").write_text("run_id: [unclosed\n")
+    # Page load: a dataset's meta.yaml that is not YAML (runs A and F use it).
+    dataset = next((main / "datasets").iterdir())
+    (dataset / "meta.yaml").write_text("name: [unclosed\n")
     return root, ids
 
 
@@ -69,9 +72,11 @@ def _all_experiments(store: FileStore) -> list[str]:
 
 
 def _search_all(store: FileStore) -> list[Any]:
-    """Every search of SEARCHES in each view, paged by 3 (page tokens included)."""
+    """Every search of SEARCHES in each view, paged by 3 (page tokens included); a
+    forked store must have forked for every one of them."""
     exps = _all_experiments(store)
     out: list[Any] = []
+    calls, forked_before = 0, store.forked_searches
     for filter, order_by in SEARCHES:
         for view in (ViewType.ACTIVE_ONLY, ViewType.ALL):
             store.clear_warnings()
@@ -79,11 +84,14 @@ def _search_all(store: FileStore) -> list[Any]:
             pages = []
             while True:
                 page = store.search_runs(exps, filter, order_by, view, 3, token)
+                calls += 1
                 pages.append((page.items, page.next_page_token))
                 token = page.next_page_token
                 if not token:
                     break
             out.append((filter, order_by, view, pages, store.warnings))
+    if store.scan_processes > 1:
+        assert store.forked_searches - forked_before == calls
     return out
 
 
@@ -101,7 +109,8 @@ def test_forked_search_equals_serial(mlruns, tmp_path: Path, cached: bool) -> No
         assert repr(have) == repr(want), want[:3]
     # The broken runs warned in both phases and at listing, in the serial order.
     warned = "\n".join(w for case in expected for w in case[4])
-    assert "oops" in warned and "not-a-number" in warned and "meta.yaml" in warned
+    for text in ("oops", "not-a-number", "malformed run", "dataset"):
+        assert text in warned
     if cached:  # warm now: the same again, answered from the cache
         again = _store(root, tmp_path / "c2", forked=True)
         assert repr(_search_all(again)) == repr(expected)
@@ -142,31 +151,47 @@ def test_a_live_thread_keeps_the_search_serial(mlruns, tmp_path: Path) -> None:
     assert repr(page) == repr(
         _store(root, None, forked=False).search_runs(_all_experiments(store), "metrics.acc > 0.4")
     )
+    store.search_runs(_all_experiments(store), "metrics.acc > 0.4")  # the thread is gone
+    assert store.forked_searches == 1
 
 
-@pytest.mark.parametrize("how", ["raises", "dies", "garbles"])
+@pytest.mark.parametrize("how", ["raises", "dies", "garbles", "dies-loading"])
 def test_a_failing_child_falls_back_to_serial(
     mlruns, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
     root, _ = mlruns
+    real_child, parent = file_forked._child, os.getpid()
 
-    def broken_child(store, items, lo, hi, spec, datasets, cmd, res) -> None:  # noqa: ANN001
+    def broken_child(store, items, notes, lo, hi, spec, datasets, cmd, res) -> None:  # noqa: ANN001
         if how == "raises":
             raise RuntimeError("boom")
         if how == "dies":
             os._exit(3)
-        os.write(res, file_forked._HEADER.pack(5) + b"\xff\xff\xff\xff\xff")
+        if how == "garbles":
+            os.write(res, file_forked._HEADER.pack(5) + b"\xff\xff\xff\xff\xff")
+            return
+        real_child(store, items, notes, lo, hi, spec, datasets, cmd, res)
 
+    def load_whole(self, *args):  # noqa: ANN001, ANN202 - dies in a child, after its scan
+        if os.getpid() != parent:
+            os._exit(3)
+        return real_load_whole(self, *args)
+
+    real_load_whole = FileStore.load_whole
     monkeypatch.setattr(file_forked, "_child", broken_child)
-    before = _children()
+    monkeypatch.setattr(FileStore, "load_whole", load_whole)
+    before_children, before_fds = _children(), os.listdir("/proc/self/fd")
     store = _store(root, tmp_path / "cache", forked=True)
     exps = _all_experiments(store)
-    page = store.search_runs(exps, "metrics.acc > 0.4", ["metrics.acc DESC"])
+    page = store.search_runs(exps, None, ["metrics.acc DESC"], ViewType.ALL)
     assert store.forked_searches == 0
+    assert store.scan_processes == 1  # and later searches do not try again
     serial = _store(root, None, forked=False)
-    assert repr(page) == repr(serial.search_runs(exps, "metrics.acc > 0.4", ["metrics.acc DESC"]))
+    assert repr(page) == repr(serial.search_runs(exps, None, ["metrics.acc DESC"], ViewType.ALL))
     assert store.warnings == serial.warnings
-    assert _children() == before  # no child left behind, not even a zombie
+    assert any("dataset" in w for w in serial.warnings)
+    assert _children() == before_children  # no child left behind, not even a zombie
+    assert sorted(os.listdir("/proc/self/fd")) == sorted(before_fds)  # no pipe left open
 
 
 def _children() -> set[str]:

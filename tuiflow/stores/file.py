@@ -264,23 +264,23 @@ class FileStore(FileWrites):
             ViewType(view), evaluate.required_fields(node, keys), evaluate.run_matches(node)
         )
         self._check_root()
-        datasets = ft.DatasetCache(self._warn)
-        if on_progress is None and self.scan_processes > 1:
-            forked = self._forked_search(
-                experiment_ids, spec, keys, max_results, page_token, datasets
-            )
+        items, notes = self.list_runs(experiment_ids)
+        if on_progress is None and file_forked.can_fork(
+            self.scan_processes, len(items), self.fork_min_runs
+        ):
+            forked = self._forked_search(items, notes, spec, keys, max_results, page_token)
             if forked is not None:
                 return forked
+        datasets = ft.DatasetCache(self._warn)
         candidates: list[tuple[Run, str, str]] = []  # run, run folder, experiment folder
-        examined = 0
-        for exp_dir in self._experiment_dirs(experiment_ids):
-            for name, run_path in ft.list_run_dirs(exp_dir.path, self._warn):
-                examined += 1
-                if on_progress is not None and examined % PROGRESS_EVERY == 0:
-                    on_progress(examined)
-                run = self.scan_one((exp_dir, name, run_path), spec, datasets)
-                if run is not None:
-                    candidates.append((run, run_path, exp_dir.path))
+        for i, item in enumerate(items):
+            if on_progress is not None and (i + 1) % PROGRESS_EVERY == 0:
+                on_progress(i + 1)
+            self.warn_all(notes.get(i, ()))
+            run = self.scan_one(item, spec, datasets)
+            if run is not None:
+                candidates.append((run, item[2], item[0].path))
+        self.warn_all(notes.get(len(items), ()))
         where = {id(r): (p, e) for r, p, e in candidates}
         ordered = evaluate.sort_runs([r for r, _, _ in candidates if spec.matches(r)], keys)
         page = paginate(ordered, max_results, page_token)
@@ -290,24 +290,34 @@ class FileStore(FileWrites):
         self._reads.save()
         return Page(tuple(r for r in full if r is not None), page.next_page_token)
 
+    def list_runs(
+        self, experiment_ids: Sequence[str]
+    ) -> tuple[list[tuple[ft.ExperimentDir, str, str]], dict[int, list[str]]]:
+        """The run folders of the experiments, and the listing's warnings keyed by the index
+        of the run they come before (so a scan gives them where a folder-by-folder walk
+        would, however the list is split)."""
+        items: list[tuple[ft.ExperimentDir, str, str]] = []
+        notes: dict[int, list[str]] = {}
+
+        def note(message: str) -> None:
+            notes.setdefault(len(items), []).append(message)
+
+        for exp_dir in self._experiment_dirs(experiment_ids):
+            for name, run_path in ft.list_run_dirs(exp_dir.path, note):
+                items.append((exp_dir, name, run_path))
+        return items, notes
+
     def _forked_search(
         self,
-        experiment_ids: Sequence[str],
+        items: list[tuple[ft.ExperimentDir, str, str]],
+        notes: dict[int, list[str]],
         spec: ScanSpec,
         keys: list,
         max_results: int,
         page_token: str | None,
-        datasets: ft.DatasetCache,
     ) -> Page[Run] | None:
-        """The search spread over forked processes (file_forked.py); None when this process
-        cannot fork or a child failed, and the serial search must answer."""
-        items = [
-            (exp_dir, name, run_path)
-            for exp_dir in self._experiment_dirs(experiment_ids)
-            for name, run_path in ft.list_run_dirs(exp_dir.path, self._warn)
-        ]
-        if not file_forked.can_fork(self.scan_processes, len(items), self.fork_min_runs):
-            return None
+        """The search spread over forked processes (file_forked.py); None when a child
+        failed (later searches then stay serial) and the serial search must answer."""
         token: list[str | None] = []
 
         def choose(matched: list[Run]) -> list[Run]:
@@ -315,11 +325,14 @@ class FileStore(FileWrites):
             token.append(page.next_page_token)
             return list(page.items)
 
+        # Its own dataset cache: a failed attempt's held-back warnings must be given again.
+        datasets = ft.DatasetCache(self._warn)
         try:
             runs = file_forked.forked_search(
-                self, items, spec, self.scan_processes, choose, datasets
+                self, items, notes, spec, self.scan_processes, choose, datasets
             )
         except (file_forked.ForkFailed, OSError):
+            self.scan_processes = 1
             return None
         self.forked_searches += 1
         self._reads.save()

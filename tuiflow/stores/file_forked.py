@@ -73,7 +73,19 @@ def usable_processes() -> int:
 
 
 def can_fork(processes: int, runs: int, min_runs: int) -> bool:
-    return processes > 1 and runs >= max(min_runs, processes) and threading.active_count() == 1
+    return (
+        processes > 1
+        and runs >= max(min_runs, processes)
+        and sys.platform == "linux"
+        and _single_threaded()
+    )
+
+
+def _single_threaded() -> bool:
+    # Python threads only: idle helper threads of C libraries (OpenBLAS, jemalloc, both
+    # loaded by MLflow in the tests) install their own fork handlers and take no lock the
+    # children need.
+    return threading.active_count() == 1
 
 
 # -- runs as marshal-able tuples ------------------------------------------------------------
@@ -181,12 +193,14 @@ def _slices(n: int, parts: int) -> list[tuple[int, int]]:
 def forked_search(
     store: FileStore,
     items: Sequence[Item],
+    notes: dict[int, list[str]],
     spec: ScanSpec,
     processes: int,
     choose: Callable[[list[Run]], list[Run]],
     datasets: DatasetCache,
 ) -> list[Run]:
     """The whole runs of `choose(matching runs)`, scanned by `processes` processes.
+    `notes`: the listing's warnings, keyed by the index of the item they come before.
 
     `choose` sorts and pages. Raises ForkFailed (or OSError, when a fork or pipe cannot be
     made) and then keeps nothing of the children's work; what `choose` raises propagates."""
@@ -194,25 +208,25 @@ def forked_search(
     workers: list[_Worker] = []
     clean = False
     # After a fork every page written by either process is copied. The collector writes to
-    # the header of each object it examines; frozen objects it leaves alone.
-    gc.freeze()
+    # the header of each object it examines; frozen objects it leaves alone. (Not when the
+    # program froze objects itself: unfreeze would hand those back too.)
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
     try:
         for lo, hi in slices[1:]:
-            workers.append(_fork(store, items, lo, hi, spec, datasets, workers))
+            _fork(store, items, notes, lo, hi, spec, datasets, workers)
         # The parent scans the first slice, so its warnings come first, as in the serial scan.
         lo0, hi0 = slices[0]
-        matched: list[tuple[int, Run]] = []
-        for i in range(lo0, hi0):
-            run = store.scan_one(items[i], spec, datasets)
-            if run is not None and spec.matches(run):
-                matched.append((i, run))
+        matched = _scan(store, items, notes, lo0, hi0, spec, datasets)
         later_warnings: list[list[str]] = []
         for w in workers:
             found, warned = _result(w)
-            matched.extend((i, decode_run(t)) for i, t in found)
+            matched.extend(_decoded(found))
             later_warnings.append(warned)
         for warned in later_warnings:
             store.warn_all(warned)
+        store.warn_all(notes.get(len(items), []))
         index_of = {id(run): i for i, run in matched}
         own = {i: run for i, run in matched if i < hi0}
         wanted = [index_of[id(run)] for run in choose([run for _, run in matched])]
@@ -225,13 +239,17 @@ def forked_search(
         fresh: list[Any] = []
         for w in workers:
             full, entries = _result(w)
-            for i, t, warned in full:
-                loaded[i] = (None if t is None else decode_run(t), warned)
+            try:
+                for i, t, warned in full:
+                    loaded[i] = (None if t is None else decode_run(t), list(warned))
+            except (TypeError, ValueError, KeyError, IndexError) as exc:
+                raise ForkFailed(f"a scan worker sent a malformed answer ({exc})") from None
             fresh.append(entries)
         clean = True
     finally:
         _reap(workers, kill=not clean)
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
     out: list[Run] = []
     for i in wanted:
         run, warned = loaded[i]
@@ -243,42 +261,88 @@ def forked_search(
     return out
 
 
-def _fork(
+def _scan(
     store: FileStore,
     items: Sequence[Item],
+    notes: dict[int, list[str]],
     lo: int,
     hi: int,
     spec: ScanSpec,
     datasets: DatasetCache,
-    earlier: list[_Worker],
-) -> _Worker:
-    cmd_r, cmd_w = os.pipe()
-    res_r, res_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        code = 1
+) -> list[tuple[int, Run]]:
+    """The matching runs of items[lo:hi], with their indexes."""
+    matched: list[tuple[int, Run]] = []
+    for i in range(lo, hi):
+        store.warn_all(notes.get(i, []))
+        run = store.scan_one(items[i], spec, datasets)
+        if run is not None and spec.matches(run):
+            matched.append((i, run))
+    return matched
+
+
+def _decoded(found: Any) -> list[tuple[int, Run]]:
+    try:
+        return [(i, decode_run(t)) for i, t in found]
+    except (TypeError, ValueError, KeyError, IndexError) as exc:
+        raise ForkFailed(f"a scan worker sent a malformed answer ({exc})") from None
+
+
+def _fork(
+    store: FileStore,
+    items: Sequence[Item],
+    notes: dict[int, list[str]],
+    lo: int,
+    hi: int,
+    spec: ScanSpec,
+    datasets: DatasetCache,
+    workers: list[_Worker],
+) -> None:
+    """Start a child on items[lo:hi] and add it to `workers`."""
+    opened: list[int] = []
+    # SIGINT stays blocked until the child is in `workers` (parent) or has its handler
+    # (child), so a Ctrl-C cannot leave an untracked child or a child in the parent's code.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
         try:
-            # Ctrl-C reaches the whole process group: a child just ends.
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            # A short-lived process: collections would only copy the parent's pages.
-            gc.disable()
-            for fd in [cmd_w, res_r, *(f for w in earlier for f in (w.cmd, w.res))]:
-                os.close(fd)
-            _child(store, items, lo, hi, spec, datasets, cmd_r, res_w)
-            code = 0
-        except BaseException:  # noqa: BLE001 - whatever happened, the parent falls back
-            with contextlib.suppress(BaseException):
-                _send(res_w, (0,))
-        finally:
-            os._exit(code)
-    os.close(cmd_r)
-    os.close(res_w)
-    return _Worker(pid, lo, hi, cmd_w, res_r)
+            cmd_r, cmd_w = os.pipe()
+            opened += (cmd_r, cmd_w)
+            res_r, res_w = os.pipe()
+            opened += (res_r, res_w)
+            pid = os.fork()
+        except BaseException:
+            for fd in opened:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            raise
+        if pid == 0:  # the child: never returns
+            code = 1
+            try:
+                if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                    # Ctrl-C reaches the whole process group: a child just ends.
+                    signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                # A short-lived process: collections would only copy the parent's pages.
+                gc.disable()
+                for fd in [cmd_w, res_r, *(f for w in workers for f in (w.cmd, w.res))]:
+                    os.close(fd)
+                _child(store, items, notes, lo, hi, spec, datasets, cmd_r, res_w)
+                code = 0
+            except BaseException:  # noqa: BLE001 - whatever happened, the parent falls back
+                with contextlib.suppress(BaseException):
+                    _send(res_w, (0,))
+            finally:
+                os._exit(code)
+        os.close(cmd_r)
+        os.close(res_w)
+        workers.append(_Worker(pid, lo, hi, cmd_w, res_r))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _child(
     store: FileStore,
     items: Sequence[Item],
+    notes: dict[int, list[str]],
     lo: int,
     hi: int,
     spec: ScanSpec,
@@ -288,13 +352,9 @@ def _child(
 ) -> None:
     store.record_cache_entries()
     mark = store.warning_count()
-    kept: dict[int, Run] = {}
-    found = []
-    for i in range(lo, hi):
-        run = store.scan_one(items[i], spec, datasets)
-        if run is not None and spec.matches(run):
-            kept[i] = run
-            found.append((i, encode_run(run)))
+    matched = _scan(store, items, notes, lo, hi, spec, datasets)
+    kept = dict(matched)
+    found = [(i, encode_run(run)) for i, run in matched]
     _send(res, (_OK, found, store.warnings_since(mark)))
     full = []
     for i in _recv(cmd):
