@@ -162,7 +162,7 @@ def test_a_failing_child_falls_back_to_serial(
     root, _ = mlruns
     real_child, parent = file_forked._child, os.getpid()
 
-    def broken_child(store, items, notes, lo, hi, spec, datasets, cmd, res) -> None:  # noqa: ANN001
+    def broken_child(job, lo, hi, cmd, res) -> None:  # noqa: ANN001
         if how == "raises":
             raise RuntimeError("boom")
         if how == "dies":
@@ -170,7 +170,7 @@ def test_a_failing_child_falls_back_to_serial(
         if how == "garbles":
             os.write(res, file_forked._HEADER.pack(5) + b"\xff\xff\xff\xff\xff")
             return
-        real_child(store, items, notes, lo, hi, spec, datasets, cmd, res)
+        real_child(job, lo, hi, cmd, res)
 
     def load_whole(self, *args):  # noqa: ANN001, ANN202 - dies in a child, after its scan
         if os.getpid() != parent:

@@ -140,16 +140,10 @@ class FileStore(FileWrites):
         with self._lock:
             return list(self._warnings)[count:]
 
-    # -- forked scans (file_forked.py): the children's new cache entries -------------------
-
-    def record_cache_entries(self) -> None:
-        self._reads.record()
-
-    def recorded_cache_entries(self) -> dict:
-        return self._reads.recorded()
-
-    def merge_cache_entries(self, entries: dict) -> None:
-        self._reads.merge(entries)
+    @property
+    def reads(self) -> RunReads:
+        """The per-run reads, cached or direct (forked scans hand cache entries over)."""
+        return self._reads
 
     def clear_warnings(self) -> None:
         with self._lock:
@@ -268,7 +262,10 @@ class FileStore(FileWrites):
         if on_progress is None and file_forked.can_fork(
             self.scan_processes, len(items), self.fork_min_runs
         ):
-            forked = self._forked_search(items, notes, spec, keys, max_results, page_token)
+            # Its own dataset cache: a failed attempt's held-back warnings must come again.
+            forked = file_forked.search(
+                self, items, notes, spec, keys, max_results, page_token, ft.DatasetCache(self._warn)
+            )
             if forked is not None:
                 return forked
         datasets = ft.DatasetCache(self._warn)
@@ -276,7 +273,8 @@ class FileStore(FileWrites):
         for i, item in enumerate(items):
             if on_progress is not None and (i + 1) % PROGRESS_EVERY == 0:
                 on_progress(i + 1)
-            self.warn_all(notes.get(i, ()))
+            if notes:
+                self.warn_all(notes.get(i, ()))
             run = self.scan_one(item, spec, datasets)
             if run is not None:
                 candidates.append((run, item[2], item[0].path))
@@ -306,37 +304,6 @@ class FileStore(FileWrites):
             for name, run_path in ft.list_run_dirs(exp_dir.path, note):
                 items.append((exp_dir, name, run_path))
         return items, notes
-
-    def _forked_search(
-        self,
-        items: list[tuple[ft.ExperimentDir, str, str]],
-        notes: dict[int, list[str]],
-        spec: ScanSpec,
-        keys: list,
-        max_results: int,
-        page_token: str | None,
-    ) -> Page[Run] | None:
-        """The search spread over forked processes (file_forked.py); None when a child
-        failed (later searches then stay serial) and the serial search must answer."""
-        token: list[str | None] = []
-
-        def choose(matched: list[Run]) -> list[Run]:
-            page = paginate(evaluate.sort_runs(matched, keys), max_results, page_token)
-            token.append(page.next_page_token)
-            return list(page.items)
-
-        # Its own dataset cache: a failed attempt's held-back warnings must be given again.
-        datasets = ft.DatasetCache(self._warn)
-        try:
-            runs = file_forked.forked_search(
-                self, items, notes, spec, self.scan_processes, choose, datasets
-            )
-        except (file_forked.ForkFailed, OSError):
-            self.scan_processes = 1
-            return None
-        self.forked_searches += 1
-        self._reads.save()
-        return Page(tuple(runs), token[0])
 
     def scan_one(
         self, item: tuple[ft.ExperimentDir, str, str], spec: ScanSpec, datasets: ft.DatasetCache

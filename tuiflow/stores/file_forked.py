@@ -37,10 +37,12 @@ import signal
 import struct
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tuiflow.entities import Dataset, DatasetInput, Metric, Run
+from tuiflow.entities import Dataset, DatasetInput, Metric, Page, Run
+from tuiflow.query import evaluate
+from tuiflow.stores.base import paginate
 
 if TYPE_CHECKING:
     from tuiflow.stores.file import FileStore, ScanSpec
@@ -178,6 +180,54 @@ def _recv(fd: int) -> Any:
 # -- the search -------------------------------------------------------------------------------
 
 
+def search(
+    store: FileStore,
+    items: Sequence[Item],
+    notes: dict[int, list[str]],
+    spec: ScanSpec,
+    keys: list,
+    max_results: int,
+    page_token: str | None,
+    datasets: DatasetCache,
+) -> Page[Run] | None:
+    """`store.search_runs`'s page, scanned by `store.scan_processes` processes; None when a
+    child failed (the store's later searches then stay serial) and the serial search must
+    answer."""
+    token: list[str | None] = []
+
+    def choose(matched: list[Run]) -> list[Run]:
+        page = paginate(evaluate.sort_runs(matched, keys), max_results, page_token)
+        token.append(page.next_page_token)
+        return list(page.items)
+
+    job = _Job(store, items, notes, spec, datasets)
+    try:
+        runs = forked_search(job, store.scan_processes, choose)
+    except (ForkFailed, OSError):
+        store.scan_processes = 1
+        return None
+    store.forked_searches += 1
+    store.reads.save()
+    return Page(tuple(runs), token[0])
+
+
+class _Job:
+    """What every process of one search shares (the children inherit it by fork)."""
+
+    __slots__ = ("store", "items", "notes", "spec", "datasets")
+
+    def __init__(
+        self,
+        store: FileStore,
+        items: Sequence[Item],
+        notes: dict[int, list[str]],
+        spec: ScanSpec,
+        datasets: DatasetCache,
+    ) -> None:
+        self.store, self.items, self.notes = store, items, notes
+        self.spec, self.datasets = spec, datasets
+
+
 class _Worker:
     __slots__ = ("pid", "lo", "hi", "cmd", "res")
 
@@ -190,20 +240,13 @@ def _slices(n: int, parts: int) -> list[tuple[int, int]]:
     return [(bounds[k], bounds[k + 1]) for k in range(parts)]
 
 
-def forked_search(
-    store: FileStore,
-    items: Sequence[Item],
-    notes: dict[int, list[str]],
-    spec: ScanSpec,
-    processes: int,
-    choose: Callable[[list[Run]], list[Run]],
-    datasets: DatasetCache,
-) -> list[Run]:
+def forked_search(job: _Job, processes: int, choose: Callable[[list[Run]], list[Run]]) -> list[Run]:
     """The whole runs of `choose(matching runs)`, scanned by `processes` processes.
-    `notes`: the listing's warnings, keyed by the index of the item they come before.
+    `job.notes`: the listing's warnings, keyed by the index of the item they come before.
 
     `choose` sorts and pages. Raises ForkFailed (or OSError, when a fork or pipe cannot be
     made) and then keeps nothing of the children's work; what `choose` raises propagates."""
+    store, items = job.store, job.items
     slices = _slices(len(items), processes)
     workers: list[_Worker] = []
     clean = False
@@ -215,18 +258,19 @@ def forked_search(
         gc.freeze()
     try:
         for lo, hi in slices[1:]:
-            _fork(store, items, notes, lo, hi, spec, datasets, workers)
+            _fork(job, lo, hi, workers)
         # The parent scans the first slice, so its warnings come first, as in the serial scan.
         lo0, hi0 = slices[0]
-        matched = _scan(store, items, notes, lo0, hi0, spec, datasets)
+        matched = _scan(job, lo0, hi0)
         later_warnings: list[list[str]] = []
         for w in workers:
             found, warned = _result(w)
-            matched.extend(_decoded(found))
+            with _malformed_is_failure():
+                matched.extend((i, decode_run(t)) for i, t in found)
             later_warnings.append(warned)
         for warned in later_warnings:
             store.warn_all(warned)
-        store.warn_all(notes.get(len(items), []))
+        store.warn_all(job.notes.get(len(items), ()))
         index_of = {id(run): i for i, run in matched}
         own = {i: run for i, run in matched if i < hi0}
         wanted = [index_of[id(run)] for run in choose([run for _, run in matched])]
@@ -235,15 +279,13 @@ def forked_search(
         loaded: dict[int, tuple[Run | None, list[str]]] = {}
         for i in wanted:
             if i < hi0:
-                loaded[i] = store.load_whole(own[i], items[i], datasets)
+                loaded[i] = store.load_whole(own[i], items[i], job.datasets)
         fresh: list[Any] = []
         for w in workers:
             full, entries = _result(w)
-            try:
+            with _malformed_is_failure():
                 for i, t, warned in full:
                     loaded[i] = (None if t is None else decode_run(t), list(warned))
-            except (TypeError, ValueError, KeyError, IndexError) as exc:
-                raise ForkFailed(f"a scan worker sent a malformed answer ({exc})") from None
             fresh.append(entries)
         clean = True
     finally:
@@ -257,46 +299,33 @@ def forked_search(
         if run is not None:
             out.append(run)
     for entries in fresh:
-        store.merge_cache_entries(entries)
+        store.reads.merge(entries)
     return out
 
 
-def _scan(
-    store: FileStore,
-    items: Sequence[Item],
-    notes: dict[int, list[str]],
-    lo: int,
-    hi: int,
-    spec: ScanSpec,
-    datasets: DatasetCache,
-) -> list[tuple[int, Run]]:
+def _scan(job: _Job, lo: int, hi: int) -> list[tuple[int, Run]]:
     """The matching runs of items[lo:hi], with their indexes."""
+    store, items, notes, spec, datasets = job.store, job.items, job.notes, job.spec, job.datasets
     matched: list[tuple[int, Run]] = []
     for i in range(lo, hi):
-        store.warn_all(notes.get(i, []))
+        if notes:
+            store.warn_all(notes.get(i, ()))
         run = store.scan_one(items[i], spec, datasets)
         if run is not None and spec.matches(run):
             matched.append((i, run))
     return matched
 
 
-def _decoded(found: Any) -> list[tuple[int, Run]]:
+@contextlib.contextmanager
+def _malformed_is_failure() -> Iterator[None]:
+    """A child's answer of the wrong shape is a failed child, not a crash."""
     try:
-        return [(i, decode_run(t)) for i, t in found]
+        yield
     except (TypeError, ValueError, KeyError, IndexError) as exc:
         raise ForkFailed(f"a scan worker sent a malformed answer ({exc})") from None
 
 
-def _fork(
-    store: FileStore,
-    items: Sequence[Item],
-    notes: dict[int, list[str]],
-    lo: int,
-    hi: int,
-    spec: ScanSpec,
-    datasets: DatasetCache,
-    workers: list[_Worker],
-) -> None:
+def _fork(job: _Job, lo: int, hi: int, workers: list[_Worker]) -> None:
     """Start a child on items[lo:hi] and add it to `workers`."""
     opened: list[int] = []
     # SIGINT stays blocked until the child is in `workers` (parent) or has its handler
@@ -325,7 +354,7 @@ def _fork(
                 gc.disable()
                 for fd in [cmd_w, res_r, *(f for w in workers for f in (w.cmd, w.res))]:
                     os.close(fd)
-                _child(store, items, notes, lo, hi, spec, datasets, cmd_r, res_w)
+                _child(job, lo, hi, cmd_r, res_w)
                 code = 0
             except BaseException:  # noqa: BLE001 - whatever happened, the parent falls back
                 with contextlib.suppress(BaseException):
@@ -339,28 +368,19 @@ def _fork(
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
-def _child(
-    store: FileStore,
-    items: Sequence[Item],
-    notes: dict[int, list[str]],
-    lo: int,
-    hi: int,
-    spec: ScanSpec,
-    datasets: DatasetCache,
-    cmd: int,
-    res: int,
-) -> None:
-    store.record_cache_entries()
+def _child(job: _Job, lo: int, hi: int, cmd: int, res: int) -> None:
+    store = job.store
+    store.reads.record()
     mark = store.warning_count()
-    matched = _scan(store, items, notes, lo, hi, spec, datasets)
+    matched = _scan(job, lo, hi)
     kept = dict(matched)
     found = [(i, encode_run(run)) for i, run in matched]
     _send(res, (_OK, found, store.warnings_since(mark)))
     full = []
     for i in _recv(cmd):
-        run, warned = store.load_whole(kept[i], items[i], datasets)
+        run, warned = store.load_whole(kept[i], job.items[i], job.datasets)
         full.append((i, None if run is None else encode_run(run), warned))
-    _send(res, (_OK, full, store.recorded_cache_entries()))
+    _send(res, (_OK, full, store.reads.recorded()))
 
 
 def _result(w: _Worker) -> tuple[Any, Any]:
