@@ -141,7 +141,7 @@ class FileStore(FileWrites):
             return list(self._warnings)[count:]
 
     @property
-    def reads(self) -> RunReads:
+    def run_reads(self) -> RunReads:
         """The per-run reads, cached or direct (forked scans hand cache entries over)."""
         return self._reads
 

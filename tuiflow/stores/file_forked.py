@@ -207,7 +207,7 @@ def search(
         store.scan_processes = 1
         return None
     store.forked_searches += 1
-    store.reads.save()
+    store.run_reads.save()
     return Page(tuple(runs), token[0])
 
 
@@ -299,7 +299,7 @@ def forked_search(job: _Job, processes: int, choose: Callable[[list[Run]], list[
         if run is not None:
             out.append(run)
     for entries in fresh:
-        store.reads.merge(entries)
+        store.run_reads.merge(entries)
     return out
 
 
@@ -370,7 +370,7 @@ def _fork(job: _Job, lo: int, hi: int, workers: list[_Worker]) -> None:
 
 def _child(job: _Job, lo: int, hi: int, cmd: int, res: int) -> None:
     store = job.store
-    store.reads.record()
+    store.run_reads.record()
     mark = store.warning_count()
     matched = _scan(job, lo, hi)
     kept = dict(matched)
@@ -380,7 +380,7 @@ def _child(job: _Job, lo: int, hi: int, cmd: int, res: int) -> None:
     for i in _recv(cmd):
         run, warned = store.load_whole(kept[i], job.items[i], job.datasets)
         full.append((i, None if run is None else encode_run(run), warned))
-    _send(res, (_OK, full, store.reads.recorded()))
+    _send(res, (_OK, full, store.run_reads.recorded()))
 
 
 def _result(w: _Worker) -> tuple[Any, Any]:
