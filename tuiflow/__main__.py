@@ -1,4 +1,4 @@
-from tuiflow.cli import main
+from tuiflow.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

@@ -16,10 +16,12 @@ import typer
 from tuiflow import __version__
 from tuiflow.cli_support import (
     Format,
+    OutputClosed,
     View,
     all_pages,
     die,
     fail,
+    leave,
     make_console,
     open_for_cli,
     report_warnings,
@@ -383,7 +385,7 @@ def main(argv: list[str] | None = None) -> None:
         die("aborted", 1)
     except KeyboardInterrupt:
         sys.exit(130)
-    except BrokenPipeError:
+    except (OutputClosed, BrokenPipeError):
         # `tuiflow runs … | head`: the reader left; that is not an error.
         sys.stderr.close()
         sys.exit(0)
@@ -397,6 +399,18 @@ def main(argv: list[str] | None = None) -> None:
             raise
         die(f"internal error: {type(exc).__name__}: {exc} (set TUIFLOW_DEBUG=1 for details)", 1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def entry() -> None:
+    """The `tuiflow` console script and `python -m tuiflow`: `main`, then a quick exit.
+
+    Tests call `main` in-process; only a process of its own may end through `leave`.
+    """
+    try:
+        main()
+    except SystemExit as exc:
+        leave(exc.code)
+    leave(0)
 
 
 # The write verbs register themselves on `app`; they import stores lazily too.

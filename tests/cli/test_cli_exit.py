@@ -1,0 +1,96 @@
+"""How the `tuiflow` process ends: exit codes, exit handlers, output that cannot be written.
+
+The console script leaves through `cli_support.leave` (os._exit after flushing), so these
+run real processes: in-process tests call `main` and never reach it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "sample_mlruns"
+
+
+def _tuiflow(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tuiflow", *args], text=True, timeout=120, **kwargs
+    )
+
+
+def test_large_output_arrives_whole_through_a_pipe():
+    # Far more than a pipe or stdio buffer holds: nothing may be lost at the quick exit.
+    proc = _tuiflow("runs", str(SAMPLE), "--view", "all", "--format", "json", capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    runs = json.loads(proc.stdout)
+    assert len(runs) > 10
+    assert proc.stderr == ""
+
+
+def test_exit_handlers_run_and_the_status_is_kept():
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+        "from tuiflow.cli import entry\n"
+        "sys.argv = ['tuiflow'] + sys.argv[1:]\n"
+        "entry()\n"
+    )
+    bad = subprocess.run(
+        [sys.executable, "-c", code, "runs", str(SAMPLE), "-f", "metrics.x >"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2
+    assert "handler ran" in bad.stderr
+    assert "needs a value" in bad.stderr
+    good = subprocess.run(
+        [sys.executable, "-c", code, "experiments", str(SAMPLE), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)
+    assert good.stderr.strip() == "handler ran"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("fmt", ["json", "table", "csv"])
+def test_output_to_a_full_disk_is_one_line(fmt):
+    with open("/dev/full", "w") as full:
+        proc = _tuiflow("runs", str(SAMPLE), "--format", fmt, stdout=full, stderr=subprocess.PIPE)
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert "No space left on device" in proc.stderr
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # Small: sits in stdout's buffer until the exit flushes it into the closed pipe.
+        ("experiments", "--format", "json"),
+        # Written (and flushed by rich) while the command runs; click would exit 1.
+        ("runs",),
+        ("runs", "--view", "all", "--format", "csv"),
+    ],
+)
+def test_a_reader_that_left_is_not_an_error(args):
+    verb, *rest = args
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tuiflow", verb, str(SAMPLE), *rest],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdout.close()  # long before the child has imported anything
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0
+    assert err == ""
