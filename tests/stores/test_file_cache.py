@@ -169,6 +169,27 @@ def _mutations(client: MlflowClient, ids: dict[str, str]) -> list[tuple[str, Any
         ("terminate a run", lambda: client.set_terminated(ids["r5"], "FAILED")),
         ("nested tag key", lambda: client.set_tag(ids["r0"], "a/b", "nested")),
         ("rewrite the nested tag", lambda: client.set_tag(ids["r0"], "a/b", "NESTED")),
+        # The experiment's own meta.yaml and tags are cached too.
+        ("rename the experiment", lambda: client.rename_experiment(ids["exp"], "cache-2")),
+        ("experiment tag", lambda: client.set_experiment_tag(ids["exp"], "owner", "ana")),
+        ("rewrite it", lambda: client.set_experiment_tag(ids["exp"], "owner", "bob")),
+        ("delete it", lambda: client.delete_experiment_tag(ids["exp"], "owner")),
+        ("delete the experiment", lambda: client.delete_experiment(ids["exp"])),
+        ("restore the experiment", lambda: client.restore_experiment(ids["exp"])),
+    ]
+
+
+def _mlflow_experiments(client: MlflowClient) -> list[tuple]:
+    return [
+        (e.experiment_id, e.name, e.lifecycle_stage, e.last_update_time, e.tags)
+        for e in client.search_experiments(MlflowViewType.ALL)
+    ]
+
+
+def _tuiflow_experiments(store: FileStore) -> list[tuple]:
+    return [
+        (e.experiment_id, e.name, e.lifecycle_stage, e.last_update_time, dict(e.tags))
+        for e in store.search_experiments(ViewType.ALL).items
     ]
 
 
@@ -186,6 +207,7 @@ def test_every_change_mlflow_makes_is_seen(store_root, tmp_path: Path) -> None:
         again = _cached(root, tmp_path / "cache")
         for s in (store, again):
             assert _tuiflow_view(s, ids["exp"]) == _mlflow_view(client, ids["exp"]), what
+            assert _tuiflow_experiments(s) == _mlflow_experiments(client), what
         assert _everything(store, ids["exp"]) == _everything(
             FileStore(root, cache_dir=None), ids["exp"]
         ), what
@@ -310,6 +332,18 @@ def test_cli_cache_on_off_and_read_only_home(store_root, tmp_path: Path) -> None
     assert list(cache.rglob("*.marshal"))
     assert off.stdout == cold.stdout == warm.stdout
     assert cold.stderr == warm.stderr == ""
+    # Warm, every meta.yaml (the experiments' too) comes from the cache: PyYAML, ~15 ms
+    # to import, is never loaded.
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import sys\nfrom tuiflow.cli import main\n"
+         f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+         "sys.stderr.write('PyYAML was imported' if 'yaml' in sys.modules else '')"],
+        capture_output=True, text=True, env={**os.environ, "TUIFLOW_CACHE_DIR": str(cache)},
+        timeout=120,
+    )  # fmt: skip
+    assert probe.stdout == warm.stdout
+    assert probe.stderr == ""
     # XDG default location under a home that cannot be written: same answer, no noise.
     home = tmp_path / "home"
     home.mkdir()

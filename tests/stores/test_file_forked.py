@@ -9,6 +9,7 @@ must all be the same; a child that fails or a live thread makes the search seria
 
 from __future__ import annotations
 
+import itertools
 import marshal
 import os
 import shutil
@@ -51,9 +52,13 @@ def mlruns(file_backend: Any, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     (runs["E"] / "metrics" / "loss").write_text("4000 not-a-number 0\n")
     # Scan: a run's meta.yaml that is not YAML.
     (runs["G"] / "meta.yaml").write_text("run_id: [unclosed\n")
-    # Page load: a dataset's meta.yaml that is not YAML (runs A and F use it).
-    dataset = next((main / "datasets").iterdir())
-    (dataset / "meta.yaml").write_text("name: [unclosed\n")
+    # Page load: the meta.yaml of run A's dataset is not YAML. Runs of both slices use
+    # that dataset, so where its warning (given once) lands depends on the load order.
+    (input_meta,) = (runs["A"] / "inputs").glob("*/meta.yaml")
+    source = input_meta.read_text().split("source_id: ")[1].split()[0]
+    (main / "datasets" / source / "meta.yaml").write_text("name: [unclosed\n")
+    for label in ("C", "D", "H", "J"):
+        shutil.copytree(runs["A"] / "inputs", runs[label] / "inputs", dirs_exist_ok=True)
     return root, ids
 
 
@@ -72,24 +77,26 @@ def _all_experiments(store: FileStore) -> list[str]:
 
 
 def _search_all(store: FileStore) -> list[Any]:
-    """Every search of SEARCHES in each view, paged by 3 (page tokens included); a
-    forked store must have forked for every one of them."""
+    """Every search of SEARCHES in each view, paged by 3 (page tokens included) and in
+    one page with room for every run folder (each process then loads its matches whole as
+    it finds them); a forked store must have forked for every one of them."""
     exps = _all_experiments(store)
     out: list[Any] = []
     calls, forked_before = 0, store.forked_searches
-    for filter, order_by in SEARCHES:
-        for view in (ViewType.ACTIVE_ONLY, ViewType.ALL):
-            store.clear_warnings()
-            token = None
-            pages = []
-            while True:
-                page = store.search_runs(exps, filter, order_by, view, 3, token)
-                calls += 1
-                pages.append((page.items, page.next_page_token))
-                token = page.next_page_token
-                if not token:
-                    break
-            out.append((filter, order_by, view, pages, store.warnings))
+    for (filter, order_by), view, page_size in itertools.product(
+        SEARCHES, (ViewType.ACTIVE_ONLY, ViewType.ALL), (3, 50_000)
+    ):
+        store.clear_warnings()
+        token = None
+        pages = []
+        while True:
+            page = store.search_runs(exps, filter, order_by, view, page_size, token)
+            calls += 1
+            pages.append((page.items, page.next_page_token))
+            token = page.next_page_token
+            if not token:
+                break
+        out.append((filter, order_by, view, page_size, pages, store.warnings))
     if store.scan_processes > 1:
         assert store.forked_searches - forked_before == calls
     return out
@@ -106,9 +113,9 @@ def test_forked_search_equals_serial(mlruns, tmp_path: Path, cached: bool) -> No
     # Compared as repr: a NaN metric equals itself only as the same object, and the order
     # of every mapping must match too.
     for want, have in zip(expected, got, strict=True):
-        assert repr(have) == repr(want), want[:3]
+        assert repr(have) == repr(want), want[:4]
     # The broken runs warned in both phases and at listing, in the serial order.
-    warned = "\n".join(w for case in expected for w in case[4])
+    warned = "\n".join(w for case in expected for w in case[5])
     for text in ("oops", "not-a-number", "malformed run", "dataset"):
         assert text in warned
     if cached:  # warm now: the same again, answered from the cache
@@ -155,7 +162,9 @@ def test_a_live_thread_keeps_the_search_serial(mlruns, tmp_path: Path) -> None:
     assert store.forked_searches == 1
 
 
-@pytest.mark.parametrize("how", ["raises", "dies", "garbles", "dies-loading"])
+@pytest.mark.parametrize(
+    "how", ["raises", "dies", "garbles", "dies-loading-page", "dies-loading-whole"]
+)
 def test_a_failing_child_falls_back_to_serial(
     mlruns, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
@@ -183,13 +192,19 @@ def test_a_failing_child_falls_back_to_serial(
     before_children, before_fds = _children(), os.listdir("/proc/self/fd")
     store = _store(root, tmp_path / "cache", forked=True)
     exps = _all_experiments(store)
-    page = store.search_runs(exps, None, ["metrics.acc DESC"], ViewType.ALL)
+    # A small page: the children load the page's runs after the parent chose them. A page
+    # with room for all: they load each match whole during their scan.
+    size = 3 if how == "dies-loading-page" else 1000
+    page = store.search_runs(exps, None, ["metrics.acc DESC"], ViewType.ALL, size)
     assert store.forked_searches == 0
     assert store.scan_processes == 1  # and later searches do not try again
     serial = _store(root, None, forked=False)
-    assert repr(page) == repr(serial.search_runs(exps, None, ["metrics.acc DESC"], ViewType.ALL))
+    assert repr(page) == repr(
+        serial.search_runs(exps, None, ["metrics.acc DESC"], ViewType.ALL, size)
+    )
     assert store.warnings == serial.warnings
-    assert any("dataset" in w for w in serial.warnings)
+    if how != "dies-loading-page":  # runs A and F (the broken dataset) are not on page 1
+        assert any("dataset" in w for w in serial.warnings)
     assert _children() == before_children  # no child left behind, not even a zombie
     assert sorted(os.listdir("/proc/self/fd")) == sorted(before_fds)  # no pipe left open
 

@@ -214,9 +214,10 @@ class FileStore(FileWrites):
         )
         out = []
         for d in dirs:
-            exp = ft.read_experiment(d, self._warn)
+            exp = self._reads.experiment(d, self._warn)
             if exp is not None:
                 out.append(exp)
+        self._reads.save()
         return out
 
     def get_experiment(self, experiment_id: str) -> Experiment:
@@ -225,7 +226,7 @@ class FileStore(FileWrites):
         if d is None:
             raise NotFoundError(f"Could not find experiment with ID {experiment_id}")
         messages: list[str] = []
-        exp = ft.read_experiment(d, messages.append)
+        exp = self._reads.experiment(d, messages.append)
         for m in messages:
             self._warn(m)
         if exp is None:
@@ -264,11 +265,11 @@ class FileStore(FileWrites):
         ):
             # Its own dataset cache: a failed attempt's held-back warnings must come again.
             forked = file_forked.search(
-                self, items, notes, spec, keys, max_results, page_token, ft.DatasetCache(self._warn)
+                self, items, notes, spec, keys, max_results, page_token, ft.DatasetCache()
             )
             if forked is not None:
                 return forked
-        datasets = ft.DatasetCache(self._warn)
+        datasets = ft.DatasetCache()
         candidates: list[tuple[Run, str, str]] = []  # run, run folder, experiment folder
         for i, item in enumerate(items):
             if on_progress is not None and (i + 1) % PROGRESS_EVERY == 0:
@@ -439,7 +440,7 @@ class FileStore(FileWrites):
     def get_run(self, run_id: str) -> Run:
         info, run_path, d = self._run_info(run_id)
         try:
-            return self._load_full(info, run_path, d.path, ft.DatasetCache(self._warn))
+            return self._load_full(info, run_path, d.path, ft.DatasetCache())
         except MalformedMetricError as exc:
             raise StoreError(f"run '{run_id}': {exc}", os.path.join(run_path, "metrics")) from None
 

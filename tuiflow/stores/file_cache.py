@@ -21,12 +21,11 @@ stored with `marshal` (no code runs on load, unlike pickle).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import marshal
 import os
-import tempfile
 import threading
 import time
+import zlib
 from typing import Any
 
 FORMAT = 1
@@ -35,6 +34,8 @@ RACY_NS = 2_000_000_000
 Sig = tuple[int, int, int, int]
 
 _MISSING = object()
+# No experiment folder can be named this: folder names hold no "/".
+EXPERIMENTS_SHARD = "/experiments"
 
 
 def sig_of(st: os.stat_result) -> Sig:
@@ -68,7 +69,11 @@ class FileCache:
         self._prefix = self.root + "/"
         self._dir: str | None = None
         if directory is not None:
-            digest = hashlib.sha256(os.fsencode(self.root)).hexdigest()[:24]
+            # A name per store, not a secret: two stores sharing a name would only evict
+            # each other's entries (every cache file records its store's root, checked on
+            # load). zlib, not hashlib: importing OpenSSL costs a warm search 3 ms.
+            raw = os.fsencode(self.root)
+            digest = f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}"
             self._dir = os.path.join(directory, f"filestore-{digest}")
         self._shards: dict[str, _Shard] = {}
         self._lock = threading.Lock()
@@ -85,8 +90,16 @@ class FileCache:
         head, sep, tail = rel.partition("/")
         if head == ".trash" and sep:
             head2, sep2, tail2 = tail.partition("/")
-            return (f".trash/{head2}", tail2) if sep2 else None
-        return (head, tail) if sep else None
+            if not sep2:
+                return None
+            head, tail = f".trash/{head2}", tail2
+        elif not sep:
+            return None
+        if "/" not in tail:
+            # The experiment's own meta.yaml and tags folder: all experiments share one
+            # small shard, so listing experiments loads none of their (large) run shards.
+            return EXPERIMENTS_SHARD, f"{head}/{tail}"
+        return head, tail
 
     def _shard(self, name: str) -> _Shard:
         shard = self._shards.get(name)
@@ -111,7 +124,7 @@ class FileCache:
         head, sep, tail = path[len(self._prefix) :].partition("/")
         if not sep:
             return _MISSING, sig
-        if head == ".trash":
+        if head == ".trash" or "/" not in tail:
             where = self._split(path)
             if where is None:
                 return _MISSING, sig
@@ -203,6 +216,10 @@ class FileCache:
         """Write the changed shards (atomically); failures leave the cache as it was."""
         with self._lock:
             shards = [s for s in self._shards.values() if s.dirty and s.file]
+        if not shards:
+            return
+        import tempfile  # only when something changed: not on a warm search
+
         for shard in shards:
             assert shard.file is not None
             try:

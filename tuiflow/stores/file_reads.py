@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from tuiflow.entities import Metric, Run
+from tuiflow.entities import Experiment, Metric, Run
 from tuiflow.stores import file_tracking as ft
 from tuiflow.stores.file_cache import MISSING, FileCache, Sig, sig_of, stat_sig
 from tuiflow.stores.file_metrics import WHOLE_FILE_MAX, latest_event, to_metric
@@ -23,6 +23,8 @@ Warn = ft.Warn
 
 
 class RunReads(Protocol):
+    def experiment(self, d: ft.ExperimentDir, warn: Warn) -> Experiment | None: ...
+
     def run_info(self, run_path: str, name: str, experiment_id: str, warn: Warn) -> Run | None: ...
 
     def metrics(self, base: str, keys: Iterable[str] | None, warn: Warn) -> dict[str, Metric]: ...
@@ -42,6 +44,9 @@ class RunReads(Protocol):
 
 class DirectReads:
     """Every read goes to the files."""
+
+    def experiment(self, d: ft.ExperimentDir, warn: Warn) -> Experiment | None:
+        return ft.read_experiment(d, warn)
 
     def run_info(self, run_path: str, name: str, experiment_id: str, warn: Warn) -> Run | None:
         return ft.read_run_info(run_path, name, experiment_id, warn)
@@ -105,6 +110,25 @@ class CachedReads:
         self.cache.merge(entries)
 
     # -- meta.yaml -------------------------------------------------------------------------
+
+    def experiment(self, d: ft.ExperimentDir, warn: Warn) -> Experiment | None:
+        return ft.read_experiment(d, warn, self._experiment_meta, self.value_tree)
+
+    def _experiment_meta(self, directory: str) -> dict[str, Any]:
+        """The fields `read_experiment` uses from a meta.yaml (MetaError as read_meta).
+
+        Cached too, so that a warm search parses no YAML at all (and never imports PyYAML).
+        """
+        path = directory + "/meta.yaml"
+        value, sig = self.cache.lookup(path)
+        if value is not MISSING:
+            return dict(zip(_EXPERIMENT_FIELDS, value, strict=True))
+        meta = ft.read_meta(directory)
+        fields = tuple(meta.get(k) for k in _EXPERIMENT_FIELDS)
+        # Only what marshal keeps exactly (a YAML timestamp would be a datetime).
+        if all(v is None or type(v) in (str, int, float, bool) for v in fields):
+            self.cache.store(path, sig, fields)
+        return meta
 
     def run_info(self, run_path: str, name: str, experiment_id: str, warn: Warn) -> Run | None:
         path = run_path + "/meta.yaml"
@@ -246,6 +270,16 @@ class CachedReads:
         if changed:
             self.cache.replace(base, (cached[0], tuple(files)))
         return out
+
+
+_EXPERIMENT_FIELDS = (
+    "experiment_id",
+    "name",
+    "artifact_location",
+    "lifecycle_stage",
+    "creation_time",
+    "last_update_time",
+)
 
 
 def _event(metric: Metric) -> tuple[Any, ...]:

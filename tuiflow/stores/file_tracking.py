@@ -190,13 +190,21 @@ def find_experiment_dir(root: str, experiment_id: str) -> ExperimentDir | None:
     return None
 
 
-def read_experiment(d: ExperimentDir, warn: Warn) -> Experiment | None:
-    """The experiment in `d`, or None (with a warning) when its metadata is unusable."""
+def read_experiment(
+    d: ExperimentDir,
+    warn: Warn,
+    meta_of: Callable[[str], dict[str, Any]] = read_meta,
+    tags_of: Callable[[str, Warn], dict[str, str]] = read_value_tree,
+) -> Experiment | None:
+    """The experiment in `d`, or None (with a warning) when its metadata is unusable.
+
+    `meta_of` and `tags_of` read the folder's meta.yaml and tags (the warm cache's
+    readers give the same answers)."""
     if not EXPERIMENT_ID_RE.match(d.experiment_id):
         warn(f"{d.path}: not an experiment id; skipped")
         return None
     try:
-        meta = read_meta(d.path)
+        meta = meta_of(d.path)
     except MetaError as exc:
         warn(f"malformed experiment '{d.experiment_id}': {exc}; skipped")
         return None
@@ -221,7 +229,7 @@ def read_experiment(d: ExperimentDir, warn: Warn) -> Experiment | None:
         lifecycle_stage=stage,
         creation_time=_int_or_none(meta.get("creation_time")),
         last_update_time=_int_or_none(meta.get("last_update_time")),
-        tags=read_value_tree(os.path.join(d.path, "tags"), warn),
+        tags=tags_of(os.path.join(d.path, "tags"), warn),
     )
 
 
@@ -327,27 +335,35 @@ def with_data(
 
 
 class DatasetCache:
-    """`<exp>/datasets/<id>/meta.yaml`, read once per search for all runs sharing them."""
+    """`<exp>/datasets/<id>/meta.yaml`, read once per search for all runs sharing them.
 
-    def __init__(self, warn: Warn) -> None:
-        self._warn = warn
-        self._cache: dict[tuple[str, str], Dataset | None] = {}
+    A broken dataset's warning is given again for every run that uses it (the store keeps
+    one copy of each message). So it is reported where the first of those runs is, in
+    whatever order the runs are loaded: a forked search loads them in another order, in
+    several processes, and must still report exactly what the serial search does."""
 
-    def get(self, exp_path: str, dataset_id: str) -> Dataset | None:
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], tuple[Dataset | None, str | None]] = {}
+
+    def get(self, exp_path: str, dataset_id: str, warn: Warn) -> Dataset | None:
         key = (exp_path, dataset_id)
-        if key not in self._cache:
-            self._cache[key] = self._load(exp_path, dataset_id)
-        return self._cache[key]
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self._load(exp_path, dataset_id)
+        dataset, problem = found
+        if problem is not None:
+            warn(problem)
+        return dataset
 
-    def _load(self, exp_path: str, dataset_id: str) -> Dataset | None:
+    def _load(self, exp_path: str, dataset_id: str) -> tuple[Dataset | None, str | None]:
         if not is_safe_key(dataset_id) or "/" in dataset_id:
-            return None
+            return None, None
         try:
             meta = read_meta(os.path.join(exp_path, "datasets", dataset_id), retries=0)
         except MetaError as exc:
-            if "missing" not in str(exc):
-                self._warn(f"dataset '{dataset_id}': {exc}; skipped")
-            return None
+            if "missing" in str(exc):
+                return None, None
+            return None, f"dataset '{dataset_id}': {exc}; skipped"
         return Dataset(
             name=str(meta.get("name", "")),
             digest=str(meta.get("digest", "")),
@@ -355,7 +371,7 @@ class DatasetCache:
             source=_str_or_none(meta.get("source")),
             schema=_str_or_none(meta.get("schema")),
             profile=_str_or_none(meta.get("profile")),
-        )
+        ), None
 
 
 def read_inputs(run_path: str, exp_path: str, cache: DatasetCache, warn: Warn) -> tuple:
@@ -370,7 +386,7 @@ def read_inputs(run_path: str, exp_path: str, cache: DatasetCache, warn: Warn) -
         if meta.get("source_type") != "DATASET":
             continue
         dataset_id = _str_or_none(meta.get("source_id"))
-        dataset = cache.get(exp_path, dataset_id) if dataset_id else None
+        dataset = cache.get(exp_path, dataset_id, warn) if dataset_id else None
         if dataset is None:
             warn(f"dataset '{dataset_id}' used by run in {run_path} not found; skipped")
             continue

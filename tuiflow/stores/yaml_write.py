@@ -17,18 +17,10 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from typing import Any
 
-import yaml
-
 from tuiflow.errors import StoreError
-from tuiflow.stores.yamlio import read_bytes
-
-try:  # the C dumper is what MLflow uses when libyaml is there; output is the same
-    _Dumper: type = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover - pyyaml built without libyaml
-    _Dumper = yaml.SafeDumper
+from tuiflow.stores.yamlio import pyyaml, read_bytes, safe_loader
 
 # Temp files start with a dot and end in ".tmp": no MLflow reader takes them for a run,
 # an experiment, a tag or an alias (they are files, and never inside tags/ or aliases/).
@@ -37,8 +29,11 @@ TEMP_SUFFIX = ".tmp"
 
 
 def dump_yaml(data: dict[str, Any]) -> str:
+    yaml = pyyaml()
+    # The C dumper is what MLflow uses when libyaml is there; the output is the same.
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     return yaml.dump(
-        data, default_flow_style=False, allow_unicode=True, sort_keys=True, Dumper=_Dumper
+        data, default_flow_style=False, allow_unicode=True, sort_keys=True, Dumper=dumper
     )
 
 
@@ -53,8 +48,9 @@ def snapshot(path: str) -> bytes:
 
 
 def load_snapshot(path: str, data: bytes) -> dict[str, Any]:
+    yaml = pyyaml()
     try:
-        parsed = yaml.load(data.decode("utf-8"), Loader=yaml.CSafeLoader)  # noqa: S506
+        parsed = yaml.load(data.decode("utf-8"), Loader=safe_loader())  # noqa: S506
     except (UnicodeDecodeError, yaml.YAMLError):
         raise StoreError(f"{path}: not valid YAML", "tuiflow does not rewrite it") from None
     if not isinstance(parsed, dict):
@@ -96,6 +92,8 @@ def write_atomic(
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
+    import tempfile  # writes only: a read-only command never loads it
+
     fd, tmp = tempfile.mkstemp(
         prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=temp_dir or os.path.dirname(path)
     )

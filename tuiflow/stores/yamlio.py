@@ -17,12 +17,28 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import yaml
 
-try:  # libyaml is what MLflow itself uses when it is available
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - pyyaml built without libyaml
-    _Loader = yaml.SafeLoader
+@functools.cache
+def pyyaml() -> Any:
+    """PyYAML, imported on first use: about 15 ms that a warm search, whose every
+    meta.yaml comes from the cache, never spends."""
+    import yaml
+
+    return yaml
+
+
+@functools.cache
+def safe_loader() -> type:
+    yaml = pyyaml()
+    # libyaml's loader is what MLflow itself uses when it is available.
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.cache
+def _implicit() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    """PyYAML's own implicit resolvers (bool, int, float, null, timestamp, ...) by first
+    character."""
+    return pyyaml().resolver.Resolver.yaml_implicit_resolvers
 
 
 # O_NONBLOCK: a FIFO left in a store must not hang a read (no effect on regular files).
@@ -35,15 +51,19 @@ class MetaError(Exception):
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _INT = re.compile(r"(?:0|-?[1-9][0-9]*)\Z")
-# PyYAML's own implicit resolvers (bool, int, float, null, timestamp, ...) by first char.
-_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
 _STR = "tag:yaml.org,2002:str"
 _FALLBACK = object()
 # Anything YAML treats as a line break (\r, \x85, \u2028, \u2029), a tab, a BOM or a
 # non-printable character goes to the real parser.
-_UNUSUAL = re.compile(
-    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-)
+_UNUSUAL_ASCII = re.compile("[^\n\x20-\x7e]")
+
+
+@functools.cache
+def _unusual() -> re.Pattern[str]:
+    # Compiling this class takes ~5 ms, so only text that is not ASCII pays for it.
+    return re.compile(
+        "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+    )
 
 
 _INT_TAG = "tag:yaml.org,2002:int"
@@ -69,7 +89,7 @@ def _plain(value: str) -> Any:
         return _FALLBACK  # indicators (' " [ { ! & * | > % @ ` # - ? : ...) need the parser
     if " #" in value or ": " in value or value[-1] == ":":
         return _FALLBACK
-    resolvers = _IMPLICIT.get(first)
+    resolvers = _implicit().get(first)
     if resolvers is None:
         return value
     for tag, regexp in resolvers:
@@ -105,7 +125,7 @@ def _parse_line(line: str) -> tuple[str, Any] | None:
 
 def parse_flat_yaml(text: str) -> dict[str, Any] | None:
     """Parse the flat mapping MLflow writes; None when the text needs a real YAML parser."""
-    if _UNUSUAL.search(text):
+    if (_UNUSUAL_ASCII if text.isascii() else _unusual()).search(text):
         return None
     out: dict[str, Any] = {}
     cache = _LINE_CACHE
@@ -136,7 +156,7 @@ def load_yaml_text(text: str) -> Any:
     fast = parse_flat_yaml(text)
     if fast is not None:
         return fast
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+    return pyyaml().load(text, Loader=safe_loader())  # noqa: S506 - safe loaders only
 
 
 def read_meta(directory: str, retries: int = 2) -> dict[str, Any]:
@@ -162,15 +182,24 @@ def read_meta(directory: str, retries: int = 2) -> dict[str, Any]:
     else:
         raise MetaError(f"{path}: empty file")
     try:
-        parsed = load_yaml_text(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise MetaError(f"{path}: not UTF-8") from None
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise MetaError(f"{path}: invalid YAML ({first})") from None
+    parsed = parse_flat_yaml(text)
+    if parsed is None:
+        parsed = _parse_or_raise(path, text)
     if not isinstance(parsed, dict):
         raise MetaError(f"{path}: expected a mapping, found {type(parsed).__name__}")
     return parsed
+
+
+def _parse_or_raise(path: str, text: str) -> Any:
+    yaml = pyyaml()
+    try:
+        return yaml.load(text, Loader=safe_loader())  # noqa: S506 - safe loaders only
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise MetaError(f"{path}: invalid YAML ({first})") from None
 
 
 _CHUNK = 1 << 16
