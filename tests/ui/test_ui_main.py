@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from uihelp import ANCHOR_MS, choose, column_keys, plain, row_keys, run_ui, settle, status_text
 
 from tuiflow import humanize
@@ -12,6 +12,7 @@ from tuiflow.query.parser import parse_run_filter
 from tuiflow.ui.screens.main import MainScreen
 from tuiflow.ui.widgets.experiments_pane import ExperimentsTable
 from tuiflow.ui.widgets.filter_bar import FilterBar
+from tuiflow.ui.widgets.key_bar import KeyBar
 from tuiflow.ui.widgets.runs_table import RunsTable
 from tuiflow.ui.widgets.status_bar import StatusBar
 
@@ -251,7 +252,7 @@ def test_navigation_keys_and_panes_at_80x24(sample_store):
         assert table.has_focus
         # Everything fits: status bar and footer on the last two lines.
         status = app.screen.query_one(StatusBar)
-        footer = app.screen.query_one(Footer)
+        footer = app.screen.query_one(KeyBar)
         assert status.region.y == 22 and status.region.height == 1
         assert footer.region.y == 23
         assert app.read_only is True

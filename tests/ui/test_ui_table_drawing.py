@@ -8,6 +8,7 @@ focus changes, cursor moves, horizontal scrolls, cell updates and added rows.
 from __future__ import annotations
 
 import asyncio
+import time
 
 from rich.padding import Padding
 from rich.text import Text
@@ -138,9 +139,12 @@ def test_cells_scrolled_out_of_view_are_not_rendered(monkeypatch):
             await pilot.pause()
             assert [d for d in drawn if d in on_screen] == []  # the cells' texts were kept
             assert 0 < drawn.count("header") <= 16  # DataTable's path: only the header
-            # While nothing happens, the next page's texts are rendered ahead ...
-            await pilot.pause(0.6)
+            # While nothing happens, the next page's texts are rendered ahead (in steps,
+            # by timers: a busy machine takes longer, so wait for it, up to a limit) ...
             ahead = {f"row {i}" for i in range(rows, 2 * rows)}
+            deadline = time.monotonic() + 10
+            while not ahead <= set(drawn) and time.monotonic() < deadline:
+                await pilot.pause(0.05)
             assert ahead <= set(drawn)
             # ... so paging down renders none of them.
             drawn.clear()

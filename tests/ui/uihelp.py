@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import DataTable
+from textual.worker import WorkerCancelled
 
 from tuiflow.ui.app import TuiflowApp
 from tuiflow.ui.widgets.experiments_pane import ExperimentsTable
@@ -48,7 +50,9 @@ async def settle(pilot: Pilot, rounds: int = 20) -> None:
     """Let workers finish and their messages be handled, including follow-up requests."""
     app = pilot.app
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
+        # A worker cancelled by a newer request of its exclusive group ended normally.
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
         await pilot.pause()
         if not any(w.is_running for w in app.workers):
             await pilot.pause()

@@ -18,7 +18,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from tuiflow import charts
@@ -26,6 +26,7 @@ from tuiflow.entities import Run
 from tuiflow.textsafe import inert
 from tuiflow.ui import keys
 from tuiflow.ui.widgets import cells
+from tuiflow.ui.widgets.key_bar import KeyBar
 from tuiflow.ui.widgets.metric_chart import MetricChart
 from tuiflow.ui.widgets.nav_table import NavTable
 
@@ -129,7 +130,7 @@ class ChartScreen(Screen[None]):
                 yield Static(id="chart-message")
                 yield Static(id="chart-empty")
                 yield MetricChart(id="chart")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#chart-metrics", NavTable)

@@ -15,7 +15,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tuiflow import humanize
 from tuiflow.compare import (
@@ -30,6 +30,7 @@ from tuiflow.entities import Run
 from tuiflow.textsafe import inert
 from tuiflow.ui import keys
 from tuiflow.ui.widgets import cells
+from tuiflow.ui.widgets.key_bar import KeyBar
 from tuiflow.ui.widgets.nav_table import NavTable
 
 MISSING = "—"
@@ -100,7 +101,7 @@ class CompareScreen(Screen[None]):
         yield Static(id="compare-title")
         yield NavTable(id="compare-table", cursor_type="cell", fixed_columns=1)
         yield Static(id="compare-hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.table

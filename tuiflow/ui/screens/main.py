@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from tuiflow.textsafe import inert
 from tuiflow.ui import heap, keys
@@ -17,6 +17,7 @@ from tuiflow.ui.messages import (
     RunsStatus,
 )
 from tuiflow.ui.widgets.experiments_pane import ExperimentsPane, ExperimentsTable
+from tuiflow.ui.widgets.key_bar import KeyBar
 from tuiflow.ui.widgets.runs_pane import RunsPane
 from tuiflow.ui.widgets.runs_table import RunsTable
 from tuiflow.ui.widgets.status_bar import StatusBar
@@ -32,7 +33,7 @@ class MainScreen(MainWriteFlows, Screen[None]):
             yield ExperimentsPane()
             yield RunsPane(app.filter_history)  # type: ignore[attr-defined]
         yield StatusBar(app.store.display_uri, app.read_only)  # type: ignore[attr-defined]
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(ExperimentsTable).focus()

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from tuiflow import humanize
@@ -39,6 +39,7 @@ from tuiflow.ui.screens.models_text import (
     versions_filter,
 )
 from tuiflow.ui.widgets import cells
+from tuiflow.ui.widgets.key_bar import KeyBar
 from tuiflow.ui.widgets.nav_table import NavTable
 from tuiflow.ui.write_flows import ModelWriteFlows
 
@@ -99,7 +100,7 @@ class ModelsScreen(ModelWriteFlows, Screen[None]):
                 yield NavTable(id="versions-table", cursor_type="row")
                 yield Static(id="version-detail")
                 yield Static(Text(STAGES_NOTE, style="dim"), id="stages-note")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         models = self.query_one("#models-table", NavTable)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from tuiflow import humanize
@@ -25,6 +25,7 @@ from tuiflow.ui.messages import (
 )
 from tuiflow.ui.widgets import cells
 from tuiflow.ui.widgets.artifact_tree import ArtifactsBrowser, ArtifactTree
+from tuiflow.ui.widgets.key_bar import KeyBar
 from tuiflow.ui.widgets.nav_table import NavTable
 
 SOURCE_TAGS = (
@@ -112,7 +113,7 @@ class RunDetailScreen(Screen[None]):
                 yield NavTable(id="tags-table", cursor_type="row")
             with TabPane("Artifacts", id="artifacts"):
                 yield ArtifactsBrowser(self.current.run_id, id="artifacts-browser")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._table("overview").add_columns("Field", "Value")

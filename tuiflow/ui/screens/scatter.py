@@ -15,13 +15,14 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Select, Static
+from textual.widgets import DataTable, Label, Select, Static
 
 from tuiflow.compare import ScatterData, default_axes, scatter_fields, scatter_points
 from tuiflow.entities import Run
 from tuiflow.textsafe import inert
 from tuiflow.ui import keys
 from tuiflow.ui.widgets import cells
+from tuiflow.ui.widgets.key_bar import KeyBar
 from tuiflow.ui.widgets.nav_table import NavTable
 from tuiflow.ui.widgets.scatter_chart import MARKED_MARKER, RUN_MARKER, ScatterChart
 
@@ -116,7 +117,7 @@ class ScatterScreen(Screen[None]):
             yield ScatterChart(id="scatter-chart")
             yield NavTable(id="scatter-points", cursor_type="row")
         yield Static(id="scatter-info")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#scatter-points", NavTable)
