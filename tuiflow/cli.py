@@ -19,6 +19,7 @@ from tuiflow.cli_support import (
     OutputClosed,
     View,
     all_pages,
+    collect_less,
     die,
     fail,
     leave,
@@ -404,8 +405,10 @@ def main(argv: list[str] | None = None) -> None:
 def entry() -> None:
     """The `tuiflow` console script and `python -m tuiflow`: `main`, then a quick exit.
 
-    Tests call `main` in-process; only a process of its own may end through `leave`.
+    Tests call `main` in-process; only a process of its own may end through `leave` (and
+    collect garbage less often).
     """
+    collect_less()
     try:
         main()
     except SystemExit as exc:

@@ -103,14 +103,15 @@ def leave(code: object) -> NoReturn:
     os._exit(status)
 
 
-def _collect_less() -> None:
-    """Fewer garbage collections for a command that prints and exits.
+def collect_less() -> None:
+    """Fewer garbage collections, for the whole of a `tuiflow` process.
 
     A search builds tens of thousands of runs, metrics and dicts, none of them in cycles,
     and CPython's default thresholds (700, 10, 10) answer with hundreds of collections:
-    about 45 ms of a 0.5 s search of 10,000 runs, reclaiming nothing. Collections every
-    50,000 allocations still bound the memory held by real cycles; mypy raises the
-    thresholds for the same reason (mypy to 200,000, freqtrade to 50,000).
+    about 45 ms of a 0.5 s search of 10,000 runs, reclaiming nothing; the explorer's start
+    (imports, widgets) pays 20-30 ms of them before its first paint. Collections every
+    50,000 allocations still bound the memory held by real cycles (mypy raises the
+    threshold to 200,000, freqtrade to 50,000, for the same reason).
     """
     _, mid, old = gc.get_threshold()
     gc.set_threshold(50_000, max(mid, 20), max(old, 20))
@@ -126,8 +127,6 @@ def open_for_cli(store: str | None, headless: bool = True) -> Store:
     forked = getattr(opened, "use_forked_scans", None)
     if headless and forked is not None:
         forked()
-    if headless:
-        _collect_less()
     listen = getattr(opened, "set_retry_listener", None)
     if listen is not None and sys.stderr.isatty():
         # A person is waiting: say why the answer is slow. In scripts (stderr not a

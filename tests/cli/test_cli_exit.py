@@ -61,6 +61,19 @@ def test_exit_handlers_run_and_the_status_is_kept():
     assert good.stderr.strip() == "handler ran"
 
 
+def test_the_process_collects_garbage_less_often():
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print(gc.get_threshold(), file=sys.stderr))\n"
+        "from tuiflow.cli import entry\n"
+        "sys.argv = ['tuiflow', '--version']\n"
+        "entry()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == "(50000, 20, 20)"
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize("fmt", ["json", "table", "csv"])
 def test_output_to_a_full_disk_is_one_line(fmt):
