@@ -109,7 +109,10 @@ def dumps(data: Any, pretty: bool = False) -> str:
     # The C encoder is only used without indent; keep machine output on the fast path.
     if pretty:
         return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # Entities make trees, never cycles: the cycle check is bookkeeping per container.
+    return json.dumps(
+        data, ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False
+    )
 
 
 def runs_to_csv(runs: Sequence[Run]) -> str:

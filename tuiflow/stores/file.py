@@ -386,20 +386,19 @@ class FileStore(FileWrites):
         datasets: ft.DatasetCache,
     ) -> Run:
         """`info` plus only the values the filter and order_by look at."""
+        # `+ "/"`, not os.path.join: once per scanned run, and run_path never ends in "/".
         metrics = params = tags = None
         if need.metrics or need.all_metrics:
             keys = None if need.all_metrics else need.metrics
-            metrics = self._reads.metrics(os.path.join(run_path, "metrics"), keys, self._warn)
+            metrics = self._reads.metrics(run_path + "/metrics", keys, self._warn)
         if need.all_params:
-            params = self._reads.value_tree(
-                os.path.join(run_path, "params"), self._warn, write_once=True
-            )
+            params = self._reads.value_tree(run_path + "/params", self._warn, write_once=True)
         elif need.params:
-            params = self._reads.values(os.path.join(run_path, "params"), need.params, self._warn)
+            params = self._reads.values(run_path + "/params", need.params, self._warn)
         if need.all_tags:
-            tags = self._reads.value_tree(os.path.join(run_path, "tags"), self._warn)
+            tags = self._reads.value_tree(run_path + "/tags", self._warn)
         elif need.tags:
-            tags = self._reads.values(os.path.join(run_path, "tags"), need.tags, self._warn)
+            tags = self._reads.values(run_path + "/tags", need.tags, self._warn)
         inputs = None
         if need.datasets:
             inputs = ft.read_inputs(run_path, exp_path, datasets, self._warn)
