@@ -167,9 +167,23 @@ def _writing() -> Iterator[None]:
     try:
         yield
     except BrokenPipeError:
+        _discard_output()
         raise OutputClosed from None
     except OSError as exc:  # a full disk or a dead terminal: one line, not "internal error"
+        _discard_output()
         raise TuiflowError(f"cannot write the output: {exc.strerror or exc}") from None
+
+
+def _discard_output() -> None:
+    """Send what is left in stdout's buffer to /dev/null: the failure is reported once, and
+    the flush at exit must not fail (and report) again. What Python's documentation on
+    SIGPIPE recommends."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # no real stdout (tests capture it): nothing is flushed to a file later
 
 
 def write_out(text: str) -> None:

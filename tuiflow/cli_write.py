@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tuiflow.cli import app
-from tuiflow.cli_support import open_for_cli, say
+from tuiflow.cli_support import open_for_cli, say, write_out
 from tuiflow.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def confirm(question: str, yes: bool, what: str) -> None:
 
 
 def _done(text: str) -> None:
-    typer.echo(text)
+    write_out(text)
 
 
 def _listing(items: Sequence[str], limit: int = 10) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,9 +19,14 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample_mlruns"
 
 
+# Python's own default: stdout buffered when it is not a terminal. (PYTHONUNBUFFERED, set
+# on some machines, would leave nothing in the buffer for the exit to flush or lose.)
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+
 def _tuiflow(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "tuiflow", *args], text=True, timeout=120, **kwargs
+        [sys.executable, "-m", "tuiflow", *args], text=True, timeout=120, env=ENV, **kwargs
     )
 
 
@@ -46,6 +52,7 @@ def test_exit_handlers_run_and_the_status_is_kept():
         capture_output=True,
         text=True,
         timeout=120,
+        env=ENV,
     )
     assert bad.returncode == 2
     assert "handler ran" in bad.stderr
@@ -55,6 +62,7 @@ def test_exit_handlers_run_and_the_status_is_kept():
         capture_output=True,
         text=True,
         timeout=120,
+        env=ENV,
     )
     assert good.returncode == 0, good.stderr
     assert json.loads(good.stdout)
@@ -75,10 +83,17 @@ def test_the_process_collects_garbage_less_often():
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.parametrize("fmt", ["json", "table", "csv"])
-def test_output_to_a_full_disk_is_one_line(fmt):
+@pytest.mark.parametrize("fmt", ["json", "table", "csv", "write-verb"])
+def test_output_to_a_full_disk_is_one_line(fmt, tmp_path):
+    args = ["runs", str(SAMPLE), "--format", fmt]
+    if fmt == "write-verb":  # its confirmation line cannot be written either
+        store = tmp_path / "mlruns"
+        shutil.copytree(SAMPLE, store)
+        exp = json.loads(_tuiflow("experiments", str(store), "--format", "json",
+                                  capture_output=True).stdout)[0]  # fmt: skip
+        args = ["rename-experiment", str(store), exp["experiment_id"], "renamed", "--yes"]
     with open("/dev/full", "w") as full:
-        proc = _tuiflow("runs", str(SAMPLE), "--format", fmt, stdout=full, stderr=subprocess.PIPE)
+        proc = _tuiflow(*args, stdout=full, stderr=subprocess.PIPE)
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert "No space left on device" in proc.stderr
@@ -102,6 +117,7 @@ def test_a_reader_that_left_is_not_an_error(args):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=ENV,
     )
     proc.stdout.close()  # long before the child has imported anything
     err = proc.stderr.read()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.widgets import Footer, Input
@@ -159,5 +160,33 @@ def test_disabled_and_repeated_bindings_as_the_footer_shows_them():
             await pilot.click(KeyBar, offset=(alpha, 0))
             await pilot.pause()
             assert app.done == ["alpha"]
+
+    asyncio.run(main())
+
+
+def test_the_mouse_wheel_scrolls_keys_that_do_not_fit():
+    async def main() -> None:
+        app = _Demo()
+        async with app.run_test(size=(24, 5)) as pilot:  # room for one key and the palette
+            await pilot.pause()
+            bar = app.query_one(KeyBar)
+
+            def wheel(kind: type) -> None:
+                handler = bar.on_mouse_scroll_down
+                if kind is events.MouseScrollUp:
+                    handler = bar.on_mouse_scroll_up  # type: ignore[assignment]
+                handler(kind(bar, 1, 0, 0, 1, 0, False, False, False))
+
+            assert bar.render().plain.startswith(" a Alpha ")
+            assert [k.description for *_, k in bar._spans] == ["Alpha", "palette"]
+            wheel(events.MouseScrollDown)
+            assert bar.render().plain.startswith(" b Beta ")
+            assert [k.description for *_, k in bar._spans] == ["Beta", "palette"]
+            assert bar.key_at(2).description == "Beta"
+            wheel(events.MouseScrollDown)  # nothing more to the right
+            assert bar.render().plain.startswith(" b Beta ")
+            wheel(events.MouseScrollUp)
+            assert bar.render().plain.startswith(" a Alpha ")
+            assert len(bar.render().plain) == 24
 
     asyncio.run(main())

@@ -260,16 +260,15 @@ class FileStore(FileWrites):
         )
         self._check_root()
         items, notes = self.list_runs(experiment_ids)
+        datasets = ft.DatasetCache()
         if on_progress is None and file_forked.can_fork(
             self.scan_processes, len(items), self.fork_min_runs
         ):
-            # Its own dataset cache: a failed attempt's held-back warnings must come again.
             forked = file_forked.search(
-                self, items, notes, spec, keys, max_results, page_token, ft.DatasetCache()
+                self, items, notes, spec, keys, max_results, page_token, datasets
             )
             if forked is not None:
                 return forked
-        datasets = ft.DatasetCache()
         candidates: list[tuple[Run, str, str]] = []  # run, run folder, experiment folder
         for i, item in enumerate(items):
             if on_progress is not None and (i + 1) % PROGRESS_EVERY == 0:

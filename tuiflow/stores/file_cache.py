@@ -13,9 +13,11 @@ seconds might change again within the same timestamp tick without its size chang
 
 The cache is an accelerator only: it never answers for a file it cannot stat, a lost or
 corrupt cache file is an empty cache, and a cache directory that cannot be written (a
-read-only home) just means no cache. One file per experiment folder, so a store of many
-experiments loads only the parts it reads. Values are plain tuples, strings and numbers,
-stored with `marshal` (no code runs on load, unlike pickle).
+read-only home) just means no cache. One file per experiment folder for its runs, so a
+store of many experiments loads only the parts it reads, and one small file shared by the
+experiments' own meta.yaml and tags (listing experiments loads no run's entries). Values
+are plain tuples, strings and numbers, stored with `marshal` (no code runs on load, unlike
+pickle).
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def stat_sig(path: str) -> Sig | None:
 
 
 class _Shard:
-    """The cached entries of one experiment folder: relative path -> (sig, value)."""
+    """The cached entries of one experiment folder's runs (or of every experiment's own
+    files): relative path -> (sig, value)."""
 
     __slots__ = ("entries", "dirty", "file")
 

@@ -12,8 +12,8 @@ the scan splits cleanly:
    slice, loaded whole; it loads its own slice's share meanwhile.
 
 When the first page is sure to hold every match (the CLI's pages of 50,000 runs), step 3
-has nothing to choose: each process loads its matches whole as it finds them, and the
-page costs no second round trip, nor the wait for the slowest child twice.
+has nothing to choose: each process loads its matches whole as it finds them and sends
+them with its scan's answer, so the parent waits for the slowest child once, not twice.
 
 Results are exactly the serial search's: the same per-run code runs in every process, the
 warnings are given in the serial order (slices are contiguous; page loads are reported
@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 from tuiflow.entities import Dataset, DatasetInput, Metric, Page, Run
 from tuiflow.query import evaluate
 from tuiflow.stores.base import paginate
+from tuiflow.stores.yamlio import is_safe_key
 
 if TYPE_CHECKING:
     from tuiflow.stores.file import FileStore, ScanSpec
@@ -204,8 +205,15 @@ def search(
         token.append(page.next_page_token)
         return list(page.items)
 
-    # More room on the page than run folders: every match is on it, so load as we go.
-    whole = page_token is None and max_results >= len(items)
+    # More room on the page than run folders: every match is on it, so load as we go. The
+    # loaded run is then what is sorted; it holds the scanned values, except for a key the
+    # scan refuses to read as a path (`..x`) but a folder walk finds: such keys keep the
+    # two phases.
+    whole = (
+        page_token is None
+        and max_results >= len(items)
+        and all(k.ident.entity == "attribute" or is_safe_key(k.ident.key) for k in keys)
+    )
     job = _Job(store, items, notes, spec, datasets, whole)
     try:
         runs = forked_search(job, store.scan_processes, choose)

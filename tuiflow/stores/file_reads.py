@@ -121,8 +121,9 @@ class CachedReads:
         """
         path = directory + "/meta.yaml"
         value, sig = self.cache.lookup(path)
-        if value is not MISSING:
+        if isinstance(value, tuple) and len(value) == len(_EXPERIMENT_FIELDS):
             return dict(zip(_EXPERIMENT_FIELDS, value, strict=True))
+        # A miss, or an entry of another shape (never written so): read the file.
         meta = ft.read_meta(directory)
         fields = tuple(meta.get(k) for k in _EXPERIMENT_FIELDS)
         # Only what marshal keeps exactly (a YAML timestamp would be a datetime).

@@ -1,8 +1,9 @@
 """The key bar: the focused widget's key bindings on the bottom line, in one widget.
 
 It shows what Textual's `Footer` shows: one entry per action, in binding order, disabled
-keys dimmed, the command palette's key on the right; a click on a key presses it, and
-hovering a key highlights it and shows its tooltip. `Footer` builds a widget per key (31
+keys dimmed, the command palette's key on the right; a click on a key presses it,
+hovering a key highlights it and shows its tooltip, and the mouse wheel scrolls keys that do
+not fit into view. `Footer` builds a widget per key (31
 on the main screen) and composes them again on every focus change. Mounting, styling and
 laying them out was most of a `tab` between the tables (about 70 ms with nothing else to
 do). This bar draws the same keys as one line of text, so a focus change costs one
@@ -68,6 +69,8 @@ class KeyBar(Widget, can_focus=False):
         # (first column, last column + 1, key) of each drawn key, for clicks.
         self._spans: list[tuple[int, int, Key]] = []
         self._hover: str | None = None  # the key under the mouse pointer
+        self._first = 0  # the first key drawn (the mouse wheel scrolls the keys)
+        self._overflows = False  # the last render left keys out on the right
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -76,6 +79,7 @@ class KeyBar(Widget, can_focus=False):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, _screen: object) -> None:
+        self._first = 0
         self.refresh()
 
     def keys(self) -> tuple[list[Key], Key | None]:
@@ -94,13 +98,13 @@ class KeyBar(Widget, can_focus=False):
                 )
         palette = None
         if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
-            _node, binding, enabled, tooltip = active[app.COMMAND_PALETTE_BINDING]
+            _node, binding, enabled, _tooltip = active[app.COMMAND_PALETTE_BINDING]
             palette = Key(
                 binding.key,
                 app.get_key_display(binding),
                 binding.description,
                 enabled,
-                tooltip or binding.tooltip or binding.description,
+                binding.tooltip or binding.description,  # as Footer's
             )
             shown.pop(binding.action, None)  # drawn on the right instead
         return list(shown.values()), palette
@@ -116,27 +120,31 @@ class KeyBar(Widget, can_focus=False):
             style = Style() if key.enabled else dim
             return style + hover if key.key == self._hover else style
 
+        self._first = min(self._first, max(0, len(keys) - 1))
         line = Text(no_wrap=True, overflow="crop", end="")
-        spans: list[tuple[int, int, Key]] = []
-        for key in keys:
-            start = len(line)
+        spans: list[tuple[int, int, Key]] = []  # in cells, as mouse events count
+        for key in keys[self._first :]:
+            start = line.cell_len
             extra = extra_for(key)
             line.append(f" {key.display} ", key_style + extra)
             line.append(f"{key.description} ", text_style + extra)
-            spans.append((start, len(line), key))
+            spans.append((start, line.cell_len, key))
         width = self.size.width
+        right = Text(no_wrap=True, end="")
         if palette is not None:
-            right = Text(no_wrap=True, end="")
             extra = extra_for(palette)
             right.append("▏", self.get_component_rich_style("key-bar--palette"))
             right.append(palette.display, key_style + extra)
             right.append(f" {palette.description}", text_style + extra)
             right.append(" ")
-            start = max(0, width - len(right))
-            line.truncate(start, pad=True)
+        room = max(0, width - right.cell_len)  # for the keys, left of the palette's
+        shown = [span for span in spans if span[1] <= room]
+        self._overflows = len(shown) < len(spans)
+        spans = shown
+        if palette is not None:
+            line.truncate(room, pad=True)
             line.append_text(right)
-            spans = [s for s in spans if s[1] <= start]
-            spans.append((start + 1, start + len(right) - 1, palette))
+            spans.append((room + 1, room + right.cell_len - 1, palette))
         self._spans = spans
         return line
 
@@ -159,6 +167,18 @@ class KeyBar(Widget, can_focus=False):
             self._hover = None
             self.tooltip = None
             self.refresh()
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        if self._overflows:  # the keys cut off on the right come into view, one by one
+            self._first += 1
+            self.refresh()
+            event.stop()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        if self._first:
+            self._first -= 1
+            self.refresh()
+            event.stop()
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
         key = self.key_at(event.x)
