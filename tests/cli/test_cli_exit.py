@@ -39,45 +39,34 @@ def test_large_output_arrives_whole_through_a_pipe():
     assert proc.stderr == ""
 
 
-def test_exit_handlers_run_and_the_status_is_kept():
+def _entry_with_exit_handler(handler: str, *args: str) -> subprocess.CompletedProcess:
+    """`tuiflow ARGS` through the console entry, with an exit handler printing `handler`
+    (a Python expression) on stderr."""
     code = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+        "import atexit, gc, sys\n"
+        f"atexit.register(lambda: print({handler}, file=sys.stderr))\n"
         "from tuiflow.cli import entry\n"
         "sys.argv = ['tuiflow'] + sys.argv[1:]\n"
         "entry()\n"
     )
-    bad = subprocess.run(
-        [sys.executable, "-c", code, "runs", str(SAMPLE), "-f", "metrics.x >"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=ENV,
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, env=ENV
     )
+
+
+def test_exit_handlers_run_and_the_status_is_kept():
+    bad = _entry_with_exit_handler("'handler ran'", "runs", str(SAMPLE), "-f", "metrics.x >")
     assert bad.returncode == 2
     assert "handler ran" in bad.stderr
     assert "needs a value" in bad.stderr
-    good = subprocess.run(
-        [sys.executable, "-c", code, "experiments", str(SAMPLE), "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=ENV,
-    )
+    good = _entry_with_exit_handler("'handler ran'", "experiments", str(SAMPLE), "--format", "json")
     assert good.returncode == 0, good.stderr
     assert json.loads(good.stdout)
     assert good.stderr.strip() == "handler ran"
 
 
 def test_the_process_collects_garbage_less_often():
-    code = (
-        "import atexit, gc, sys\n"
-        "atexit.register(lambda: print(gc.get_threshold(), file=sys.stderr))\n"
-        "from tuiflow.cli import entry\n"
-        "sys.argv = ['tuiflow', '--version']\n"
-        "entry()\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = _entry_with_exit_handler("gc.get_threshold()", "--version")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == "(50000, 20, 20)"
 

@@ -100,6 +100,7 @@ def test_clicking_a_key_presses_it(sample_store):
         span = next(s for s in bar._spans if s[2].key == "slash")
         await pilot.hover(KeyBar, offset=(span[0] + 1, 0))
         await pilot.pause()
+        assert bar._hover == "slash"  # highlighted
         assert bar.tooltip == (span[2].tooltip or None)
         await pilot.click(KeyBar, offset=(span[0] + 1, 0))
         await pilot.pause()

@@ -34,8 +34,10 @@ length prefix.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import marshal
+import operator
 import os
 import signal
 import struct
@@ -98,57 +100,33 @@ def _single_threaded() -> bool:
 # -- runs as marshal-able tuples ------------------------------------------------------------
 
 
+# Field lists taken from the entities themselves, so a field added there travels too.
+# attrgetter of several names returns their values as one tuple, in C.
+_NESTED = ("metrics", "params", "tags", "inputs")
+_SCALARS = tuple(f.name for f in dataclasses.fields(Run) if f.name not in _NESTED)
+_run_scalars = operator.attrgetter(*_SCALARS)
+_metric = operator.attrgetter(*(f.name for f in dataclasses.fields(Metric)))
+_dataset = operator.attrgetter(*(f.name for f in dataclasses.fields(Dataset)))
+
+
 def encode_run(run: Run) -> tuple:
     return (
-        run.run_id,
-        run.experiment_id,
-        run.run_name,
-        run.user_id,
-        run.status,
-        run.start_time,
-        run.end_time,
-        run.lifecycle_stage,
-        run.artifact_uri,
-        tuple(
-            (m.key, m.value, m.timestamp, m.step, m.dataset_name, m.dataset_digest)
-            for m in run.metrics.values()
-        ),
+        _run_scalars(run),
+        tuple(map(_metric, run.metrics.values())),
         dict(run.params),
         dict(run.tags),
-        tuple(
-            (
-                (
-                    i.dataset.name,
-                    i.dataset.digest,
-                    i.dataset.source_type,
-                    i.dataset.source,
-                    i.dataset.schema,
-                    i.dataset.profile,
-                ),
-                dict(i.tags),
-            )  # fmt: skip
-            for i in run.inputs
-        ),
-        run.deleted_time,
+        tuple((_dataset(i.dataset), dict(i.tags)) for i in run.inputs),
     )
 
 
 def decode_run(t: tuple) -> Run:
+    scalars, metrics, params, tags, inputs = t
     return Run(
-        t[0],
-        t[1],
-        t[2],
-        t[3],
-        t[4],
-        t[5],
-        t[6],
-        t[7],
-        t[8],
-        {m[0]: Metric(*m) for m in t[9]},
-        t[10],
-        t[11],
-        tuple(DatasetInput(Dataset(*d), tags) for d, tags in t[12]),
-        t[13],
+        **dict(zip(_SCALARS, scalars, strict=True)),
+        metrics={m[0]: Metric(*m) for m in metrics},
+        params=params,
+        tags=tags,
+        inputs=tuple(DatasetInput(Dataset(*d), tags) for d, tags in inputs),
     )
 
 

@@ -115,17 +115,17 @@ class CachedReads:
         return ft.read_experiment(d, warn, self._experiment_meta, self.value_tree)
 
     def _experiment_meta(self, directory: str) -> dict[str, Any]:
-        """The fields `read_experiment` uses from a meta.yaml (MetaError as read_meta).
+        """The keys `read_experiment` uses from a meta.yaml (MetaError as read_meta).
 
         Cached too, so that a warm search parses no YAML at all (and never imports PyYAML).
         """
         path = directory + "/meta.yaml"
         value, sig = self.cache.lookup(path)
-        if isinstance(value, tuple) and len(value) == len(_EXPERIMENT_FIELDS):
-            return dict(zip(_EXPERIMENT_FIELDS, value, strict=True))
+        if isinstance(value, tuple) and len(value) == len(ft.EXPERIMENT_META_KEYS):
+            return dict(zip(ft.EXPERIMENT_META_KEYS, value, strict=True))
         # A miss, or an entry of another shape (never written so): read the file.
         meta = ft.read_meta(directory)
-        fields = tuple(meta.get(k) for k in _EXPERIMENT_FIELDS)
+        fields = tuple(meta.get(k) for k in ft.EXPERIMENT_META_KEYS)
         # Only what marshal keeps exactly (a YAML timestamp would be a datetime).
         if all(v is None or type(v) in (str, int, float, bool) for v in fields):
             self.cache.store(path, sig, fields)
@@ -271,16 +271,6 @@ class CachedReads:
         if changed:
             self.cache.replace(base, (cached[0], tuple(files)))
         return out
-
-
-_EXPERIMENT_FIELDS = (
-    "experiment_id",
-    "name",
-    "artifact_location",
-    "lifecycle_stage",
-    "creation_time",
-    "last_update_time",
-)
 
 
 def _event(metric: Metric) -> tuple[Any, ...]:

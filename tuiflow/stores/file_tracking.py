@@ -190,6 +190,17 @@ def find_experiment_dir(root: str, experiment_id: str) -> ExperimentDir | None:
     return None
 
 
+# What `read_experiment` reads from an experiment's meta.yaml (the warm cache keeps these).
+EXPERIMENT_META_KEYS = (
+    "experiment_id",
+    "name",
+    "artifact_location",
+    "lifecycle_stage",
+    "creation_time",
+    "last_update_time",
+)
+
+
 def read_experiment(
     d: ExperimentDir,
     warn: Warn,
