@@ -297,3 +297,38 @@ def test_runs_load_page_by_page_when_the_cursor_reaches_the_end(sample_store, mo
         assert f"{shown}{more} of {len(everything)} runs" in status_text(app)
 
     run_ui(sample_store, body)
+
+
+def test_a_focus_change_repaints_only_what_it_changes(sample_store):
+    """`tab` between the panes and `/` to the filter draw partial updates, not the whole
+    screen again (Textual's Screen.focused repaints everything: QuietFocus), and what
+    focus changes is drawn: the focused pane's cursor and the filter's."""
+    from textual._compositor import LayoutUpdate
+
+    async def body(pilot, app):
+        updates: list[object] = []
+        draw = app._display
+
+        def display(screen, renderable) -> None:
+            if renderable is not None:
+                updates.append(renderable)
+            draw(screen, renderable)
+
+        app._display = display
+        runs = app.screen.query_one(RunsTable)
+        experiments = app.screen.query_one(ExperimentsTable)
+        assert app.focused is experiments and runs.row_count
+        before = runs.render_line(runs.cursor_row + 1)
+        await pilot.press("tab")
+        await settle(pilot)
+        assert app.focused is runs
+        assert runs.render_line(runs.cursor_row + 1) != before  # its cursor line, focused
+        await pilot.press("slash")
+        await settle(pilot)
+        assert isinstance(app.focused, Input)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert updates, "nothing was drawn"
+        assert not [u for u in updates if isinstance(u, LayoutUpdate)]
+
+    run_ui(sample_store, body)

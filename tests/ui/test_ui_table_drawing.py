@@ -13,6 +13,7 @@ import time
 from rich.padding import Padding
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from tuiflow.ui.widgets.nav_table import NavTable
@@ -92,10 +93,53 @@ def test_the_fast_path_draws_what_datatable_draws():
                 table.update_cell("r25", "c3", Text("wider value here", justify="right"))
                 table.add_row(*_cells(99), key="r99")
             await same("updated, added a row, scrolled down")
+            app.set_focus(None)
+            await pilot.pause()
+            assert _lines(fast) == _lines(plain)  # what is drawn now is kept ...
+            for table in (fast, plain):  # ... and rows 4i..4i+3 swap in pairs: the same rows
+                # are on screen, each two places from where it was (so in the same stripe),
+                # and the meta mouse clicks use must say so
+                table.sort("c1", key=lambda cell: int(cell.plain.split("-")[1]) ^ 2)
+            await pilot.pause()
+            assert _lines(fast) == _lines(plain), "sorted, nothing else changed"
+            for table in (fast, plain):
+                table.update_cell("r22", "c3", Text("changed", justify="right"))
+            await pilot.pause()
+            assert _lines(fast) == _lines(plain), "a cell changed, nothing else"
+            await same("sorted")
             for table in (fast, plain):
                 table.cursor_type = "row"
             await same("row cursor")
-            assert checked == 8
+            for table in (fast, plain):  # the mouse over a row, as a MouseMove leaves it
+                table.hover_coordinate = Coordinate(22, 3)
+                table._set_hover_cursor(True)
+            await same("row cursor, hovered")
+            for cursor_type in ("column", "none"):
+                for table in (fast, plain):
+                    table.cursor_type = cursor_type
+                await same(f"{cursor_type} cursor, hovered")
+            for table in (fast, plain):
+                table.cursor_type = "cell"
+                table.zebra_stripes = False
+                table.fixed_rows = 2
+                table.fixed_columns = 0
+            await same("no stripes, fixed rows, no fixed columns")
+            for table in (fast, plain):  # narrower than the widget: a line ends in blank
+                table.clear(columns=True)
+                table.zebra_stripes = True
+                table.fixed_rows = 0
+                for c in range(3):
+                    table.add_column(f"col {c}", key=f"c{c}", width=6)
+                for i in range(30):
+                    table.add_row(*_cells(i)[:3], key=f"r{i}")
+                table.move_cursor(row=4, column=1)
+                table.hover_coordinate = Coordinate(2, 0)
+                table._set_hover_cursor(True)
+            for cursor_type in ("row", "cell"):
+                for table in (fast, plain):
+                    table.cursor_type = cursor_type
+                await same(f"{cursor_type} cursor, narrow table")
+            assert checked == 15
 
     asyncio.run(run())
 
@@ -112,15 +156,19 @@ def test_cells_scrolled_out_of_view_are_not_rendered(monkeypatch):
             row_of: dict[int, int] = {}  # id(cell text) -> row
             drawn: list[str] = []  # "header" (DataTable's own path) or "row N"
             real = app.console.render_lines
+            real_text = fast._render_text
 
             def counting(renderable, *args, **kwargs):
-                if isinstance(renderable, Padding):  # NavTable's path: a cell's text
-                    drawn.append(f"row {row_of.get(id(renderable.renderable), '?')}")
-                elif not isinstance(renderable, Text):  # DataTable's path
+                if not isinstance(renderable, (Text, Padding)):  # DataTable's own path
                     drawn.append("header")
                 return real(renderable, *args, **kwargs)
 
+            def counting_text(cell, width):  # NavTable's path: a cell's text
+                drawn.append(f"row {row_of.get(id(cell), '?')}")
+                return real_text(cell, width)
+
             monkeypatch.setattr(app.console, "render_lines", counting)
+            monkeypatch.setattr(fast, "_render_text", counting_text)
             for c in range(16):
                 fast.add_column(f"col {c}", key=f"c{c}", width=8)
             for i in range(40):

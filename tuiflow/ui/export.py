@@ -22,6 +22,7 @@ from textual.widgets import Input, Label
 from tuiflow import serialize
 from tuiflow.entities import Run
 from tuiflow.ui import clock, keys
+from tuiflow.ui.screens.quiet_focus import QuietFocus
 
 FORMATS = {".json": "json", ".csv": "csv"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -71,7 +72,7 @@ def write(path: Path, runs: Sequence[Run]) -> Path:
     return target.resolve()
 
 
-class ExportScreen(ModalScreen[Path | None]):
+class ExportScreen(QuietFocus, ModalScreen[Path | None]):
     """Asks where to write; answers the path typed, or None on esc."""
 
     BINDINGS = keys.EXPORT

@@ -25,6 +25,7 @@ from tuiflow import charts
 from tuiflow.entities import Run
 from tuiflow.textsafe import inert
 from tuiflow.ui import keys
+from tuiflow.ui.screens.quiet_focus import QuietFocus
 from tuiflow.ui.widgets import cells
 from tuiflow.ui.widgets.key_bar import KeyBar
 from tuiflow.ui.widgets.metric_chart import MetricChart
@@ -73,7 +74,7 @@ def open_chart(
     app.push_screen(ChartScreen(chosen))
 
 
-class ChartScreen(Screen[None]):
+class ChartScreen(QuietFocus, Screen[None]):
     BINDINGS = keys.CHART
 
     DEFAULT_CSS = """

@@ -18,6 +18,7 @@ from textual.widgets.selection_list import Selection
 from tuiflow.textsafe import inert
 from tuiflow.ui import keys
 from tuiflow.ui.columns import Column
+from tuiflow.ui.screens.quiet_focus import QuietFocus
 
 KIND = {"m": "metric", "p": "param", "t": "tag"}
 
@@ -30,7 +31,7 @@ def _prompt(col: Column) -> Text:
     return out
 
 
-class ColumnsScreen(ModalScreen[dict[str, bool] | None]):
+class ColumnsScreen(QuietFocus, ModalScreen[dict[str, bool] | None]):
     """Answers {column key: shown} for every optional column, or None when cancelled."""
 
     BINDINGS = keys.COLUMNS

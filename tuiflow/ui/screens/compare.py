@@ -29,6 +29,7 @@ from tuiflow.compare import (
 from tuiflow.entities import Run
 from tuiflow.textsafe import inert
 from tuiflow.ui import keys
+from tuiflow.ui.screens.quiet_focus import QuietFocus
 from tuiflow.ui.widgets import cells
 from tuiflow.ui.widgets.key_bar import KeyBar
 from tuiflow.ui.widgets.nav_table import NavTable
@@ -69,7 +70,7 @@ def value_text(value: Value) -> str:
     return inert(value, single_line=True)
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(QuietFocus, Screen[None]):
     BINDINGS = keys.COMPARE
 
     DEFAULT_CSS = """

@@ -19,6 +19,7 @@ from textual.widgets import Input, OptionList, Static
 from tuiflow.entities import ModelVersion
 from tuiflow.textsafe import inert
 from tuiflow.ui import keys
+from tuiflow.ui.screens.quiet_focus import QuietFocus
 
 LIST_LIMIT = 12
 STAGES_DEPRECATED = (
@@ -45,7 +46,7 @@ def listing(items: Sequence[str], limit: int = LIST_LIMIT) -> Text:
     return text
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(QuietFocus, ModalScreen[bool]):
     """y/enter confirms, n/escape cancels; with `require`, the typed text must equal it."""
 
     DEFAULT_CSS = MODAL_CSS
@@ -89,7 +90,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class PromptScreen(ModalScreen[tuple[str, ...] | None]):
+class PromptScreen(QuietFocus, ModalScreen[tuple[str, ...] | None]):
     """One input per label; Enter on the last submits the values, Esc cancels."""
 
     DEFAULT_CSS = MODAL_CSS
@@ -120,7 +121,7 @@ class PromptScreen(ModalScreen[tuple[str, ...] | None]):
         self.dismiss(None)
 
 
-class ChoiceScreen(ModalScreen[str | None]):
+class ChoiceScreen(QuietFocus, ModalScreen[str | None]):
     DEFAULT_CSS = MODAL_CSS
     BINDINGS = keys.PROMPT
 
@@ -144,7 +145,7 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class TransitionScreen(ModalScreen[bool | None]):
+class TransitionScreen(QuietFocus, ModalScreen[bool | None]):
     """Confirm a stage transition; `a` toggles archive-existing. Dismisses with its value."""
 
     DEFAULT_CSS = MODAL_CSS

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tuiflow.ui import keys
+from tuiflow.ui.screens.quiet_focus import QuietFocus
 from tuiflow.ui.widgets import cells
 from tuiflow.ui.widgets.nav_table import NavTable
 
@@ -31,7 +32,7 @@ def key_names(binding: Binding, keymap: dict[str, str]) -> list[str]:
     return [k.strip() for k in spec.split(",") if k.strip()]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(QuietFocus, ModalScreen[None]):
     BINDINGS = keys.HELP
 
     DEFAULT_CSS = """

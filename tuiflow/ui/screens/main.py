@@ -16,6 +16,7 @@ from tuiflow.ui.messages import (
     RunChosen,
     RunsStatus,
 )
+from tuiflow.ui.screens.quiet_focus import QuietFocus
 from tuiflow.ui.widgets.experiments_pane import ExperimentsPane, ExperimentsTable
 from tuiflow.ui.widgets.key_bar import KeyBar
 from tuiflow.ui.widgets.runs_pane import RunsPane
@@ -24,7 +25,7 @@ from tuiflow.ui.widgets.status_bar import StatusBar
 from tuiflow.ui.write_flows import MainWriteFlows
 
 
-class MainScreen(MainWriteFlows, Screen[None]):
+class MainScreen(QuietFocus, MainWriteFlows, Screen[None]):
     BINDINGS = [*keys.MAIN, *keys.LIVE, *keys.WRITE]
 
     def compose(self) -> ComposeResult:

@@ -38,6 +38,7 @@ from tuiflow.ui.screens.models_text import (
     version_detail,
     versions_filter,
 )
+from tuiflow.ui.screens.quiet_focus import QuietFocus
 from tuiflow.ui.widgets import cells
 from tuiflow.ui.widgets.key_bar import KeyBar
 from tuiflow.ui.widgets.nav_table import NavTable
@@ -67,7 +68,7 @@ class RunNamesLoaded(Message):
     run_names: dict[str, str]
 
 
-class ModelsScreen(ModelWriteFlows, Screen[None]):
+class ModelsScreen(QuietFocus, ModelWriteFlows, Screen[None]):
     BINDINGS = [*keys.MODELS, *keys.MODELS_WRITE]
 
     DEFAULT_CSS = """

@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from tuiflow.textsafe import inert
 from tuiflow.ui import keys
+from tuiflow.ui.screens.quiet_focus import QuietFocus
 from tuiflow.ui.widgets.nav_table import NavTable
 
 SHOWN_MAX = 500
@@ -33,7 +34,7 @@ def problems_notice(count: int) -> str:
     return f"{count} {noun} reading the store (ctrl+p → Show problems)"
 
 
-class ProblemsScreen(ModalScreen[None]):
+class ProblemsScreen(QuietFocus, ModalScreen[None]):
     BINDINGS = keys.PROBLEMS
 
     DEFAULT_CSS = """

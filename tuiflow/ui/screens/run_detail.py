@@ -23,6 +23,7 @@ from tuiflow.ui.messages import (
     RunChosen,
     RunLoaded,
 )
+from tuiflow.ui.screens.quiet_focus import QuietFocus
 from tuiflow.ui.widgets import cells
 from tuiflow.ui.widgets.artifact_tree import ArtifactsBrowser, ArtifactTree
 from tuiflow.ui.widgets.key_bar import KeyBar
@@ -72,7 +73,7 @@ def overview_rows(run: Run, now: int) -> list[tuple[str, str, str]]:
     return rows
 
 
-class RunDetailScreen(Screen[None]):
+class RunDetailScreen(QuietFocus, Screen[None]):
     BINDINGS = [*keys.DETAIL, *keys.DETAIL_CHART]
 
     DEFAULT_CSS = """

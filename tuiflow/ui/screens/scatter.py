@@ -21,6 +21,7 @@ from tuiflow.compare import ScatterData, default_axes, scatter_fields, scatter_p
 from tuiflow.entities import Run
 from tuiflow.textsafe import inert
 from tuiflow.ui import keys
+from tuiflow.ui.screens.quiet_focus import QuietFocus
 from tuiflow.ui.widgets import cells
 from tuiflow.ui.widgets.key_bar import KeyBar
 from tuiflow.ui.widgets.nav_table import NavTable
@@ -42,7 +43,7 @@ def _option(field: str) -> tuple[Text, str]:
     return Text(inert(field, single_line=True)), field
 
 
-class ScatterScreen(Screen[None]):
+class ScatterScreen(QuietFocus, Screen[None]):
     BINDINGS = keys.SCATTER
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 

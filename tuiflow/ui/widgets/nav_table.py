@@ -4,38 +4,48 @@ that keeps up with big tables.
 Textual's DataTable renders a cell through Rich again whenever anything in its cache key
 changes: a focus change, any added row (its update counter), and it renders every column
 of a row, also those scrolled out of view. At about 0.2 ms a cell, a screen of new rows
-or a `tab` into a wide table took 100-250 ms. Here a one-line cell's text is rendered once
-per (cell, width) and only its styles are applied again when they change (Rich's own
-`Segment.apply_style`, which is what DataTable's `Styled` wrapper does). A cell's text
-depends on the cell and its width alone, not on CSS or focus, so it is kept across style
-updates (a focus change is one), which make DataTable forget its renders; and a cell that
-lies wholly outside the visible columns is a blank of its width, since the line is cropped
-to the visible columns afterwards anyway. While nothing happens, the texts of the cells a
-page up and down and of the last screen are rendered ahead, so `pagedown` and `G` only
-restyle.
+or a `tab` into a wide table took 100-250 ms. Here:
+
+- A one-line cell's text is rendered once per (cell, width) and only its styles are
+  applied again when they change (Rich's own `Segment.apply_style`, which is what
+  DataTable's `Styled` wrapper does). A cell's text depends on the cell and its width
+  alone, not on CSS or focus, so it is kept across style updates (a focus change is one),
+  which make DataTable forget its renders.
+- A plain cell's text (one line of ASCII in one style: nearly all of them) is made
+  directly, as Rich would make it (plain_cells.py), in a tenth of the time.
+- A cell that lies wholly outside the visible columns is a blank of its width, since the
+  line is cropped to the visible columns afterwards anyway.
+- A data row's line is put together as DataTable does it, but with the component styles
+  and column widths worked out once per frame instead of once per line.
+- While nothing happens, the texts of the cells a page up and down and of the last screen
+  are rendered ahead, so `pagedown` and `G` only restyle.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
 from textual.cache import LRUCache
+from textual.color import Color
 from textual.widgets import DataTable
 
 from tuiflow.ui import keys
+from tuiflow.ui.widgets.plain_cells import plain_cell_lines
 
 BARE_CELLS = 20_000  # rendered cell texts kept; a screen is at most a few thousand
 AHEAD_DELAY_S = 0.15  # after a paint, this long before rendering ahead
 AHEAD_STEP_S = 0.01
-AHEAD_CELLS_PER_STEP = 40  # about 8 ms of Rich rendering
+AHEAD_STEP_BUDGET_S = 0.004  # rendering ahead, per step: a key arriving waits this at most
 # DataTable internals the shortcuts rely on (Textual 8); without them it draws as it is.
 _INTERNALS = (
     "_row_locations", "_column_locations", "_cell_render_cache", "_row_render_cache",
     "_update_count", "_pseudo_class_state", "_show_hover_cursor", "_get_row_renderables",
-    "_get_styles_to_render_cell", "_render_line_in_row",
+    "_get_styles_to_render_cell", "_render_line_in_row", "_get_row_style", "_labelled_row_exists",
+    "_row_label_column_width", "_header_row_key",
 )  # fmt: skip
 
 _Lines = list[list[Segment]]
@@ -53,6 +63,10 @@ class NavTable(DataTable[Any]):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("zebra_stripes", True)
+        # Before DataTable's __init__, which already asks for ordered_columns (see there).
+        self._frame: dict[Any, Any] | None = None  # see _look
+        # (row key, column key, place, width, styles) -> (the formatted cell, its lines)
+        self._styled: LRUCache[tuple[Any, ...], tuple[Any, _Lines]] = LRUCache(BARE_CELLS)
         super().__init__(**kwargs)
         # (row key, column key, width) -> (the formatted cell, its unstyled lines)
         self._bare: LRUCache[tuple[Any, Any, int], tuple[Any, _Lines]] = LRUCache(BARE_CELLS)
@@ -80,10 +94,194 @@ class NavTable(DataTable[Any]):
         if self._fast and span != self._span:
             self._row_render_cache.clear()
             self._span = span
-        self._shown = self._visible_columns()
-        return super()._render_line_in_row(
-            row_key, line_no, base_style, cursor_location, hover_location
+        look = self._look()
+        shown = look.get("shown")
+        if shown is None:
+            shown = look["shown"] = self._visible_columns()
+        self._shown = shown
+        row_index = self._row_locations.get(row_key) if self._fast else None
+        if row_index is None or (self._labelled_row_exists and self.show_row_labels):
+            # The header, row labels: DataTable's own way.
+            return super()._render_line_in_row(
+                row_key, line_no, base_style, cursor_location, hover_location
+            )
+        return self._render_data_line(
+            row_key, row_index, line_no, base_style, cursor_location, hover_location
         )
+
+    def _render_data_line(self, row_key: Any, row_index: int, line_no: int, base_style: Style,
+                          cursor_location: Any, hover_location: Any) -> Any:  # fmt: skip
+        """DataTable's `_render_line_in_row` for a data row (Textual 8.2), with what is the
+        same for every line of a frame worked out once per frame: DataTable recomputes its
+        component styles (a walk up the DOM each) and the widths of all columns per line."""
+        cursor_type = self.cursor_type
+        show_cursor = self.show_cursor
+        cache_key = (row_key, line_no, base_style, cursor_location, hover_location,
+                     cursor_type, show_cursor, self._show_hover_cursor, self._update_count,
+                     self._pseudo_class_state)  # fmt: skip
+        cached = self._row_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        look = self._look()
+        widths, column_keys = self._widths_and_keys()
+        render_cell = self._render_cell
+        if self._one_line_row(row_index) is not None:
+            cells = self._get_row_renderables(row_index)[1]
+            epoch = look.get("epoch")
+            if epoch is None:
+                epoch = look["epoch"] = (
+                    self._pseudo_class_state, show_cursor, self._show_hover_cursor,
+                    self.cursor_foreground_priority, self.cursor_background_priority,
+                )  # fmt: skip
+
+            def render_cell(row_index: int, column_index: int, base_style: Style, width: int,
+                            cursor: bool = False, hover: bool = False) -> Any:  # fmt: skip
+                return self._styled_cell(row_index, row_key, column_index,
+                                         column_keys[column_index], cells[column_index],
+                                         base_style, width, cursor, hover, epoch)  # fmt: skip
+
+        def lit(location: Any, column_index: int) -> bool:  # DataTable._should_highlight
+            if cursor_type == "cell":
+                return location.row == row_index and location.column == column_index
+            if cursor_type == "row":
+                return location.row == row_index
+            if cursor_type == "column":
+                return location.column == column_index
+            return False
+
+        fixed_row = []
+        fixed_columns = self.fixed_columns
+        if fixed_columns:
+            fixed_style = look.get("fixed")
+            if fixed_style is None:
+                fixed_style = self._component_style("datatable--fixed")
+                fixed_style = look["fixed"] = fixed_style + Style.from_meta({"fixed": True})
+            for column_index in range(min(fixed_columns, len(widths))):
+                fixed_row.append(
+                    render_cell(row_index, column_index, fixed_style, widths[column_index],
+                                cursor=lit(cursor_location, column_index),
+                                hover=lit(hover_location, column_index))[line_no]  # fmt: skip
+                )
+
+        row_style = self._get_row_style(row_index, base_style)
+        scrollable_row = []
+        for column_index, width in enumerate(widths):
+            scrollable_row.append(
+                render_cell(row_index, column_index, row_style, width,
+                            cursor=lit(cursor_location, column_index),
+                            hover=lit(hover_location, column_index))[line_no]  # fmt: skip
+            )
+
+        # The rest of the line, past the last column, in the row's colours.
+        table_width = sum(widths[fixed_columns:]) + self._row_label_column_width
+        remaining_space = max(0, self.size.width - table_width)
+        is_cursor = cursor_type == "row" and row_index == cursor_location.row
+        is_hover = cursor_type == "row" and hover_location.row == (row_index or 0)
+        extend_key = ("extend", row_style, is_cursor, is_hover, show_cursor)
+        extend_style = look.get(extend_key)
+        if extend_style is None:
+            extend_style = look[extend_key] = self._extend_style(row_style, is_cursor, is_hover)
+        extend_style += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        scrollable_row.append([Segment(" " * remaining_space, extend_style)])
+
+        row_pair = (fixed_row, scrollable_row)
+        self._row_render_cache[cache_key] = row_pair
+        return row_pair
+
+    def _styled_cell(self, row_index: int, row_key: Any, column_index: int, column_key: Any,
+                     cell: Any, base_style: Style, width: int, cursor: bool, hover: bool,
+                     epoch: tuple[Any, ...]) -> _Lines:  # fmt: skip
+        """`_render_cell` for a cell of a one-line row, kept while the cell, its place and
+        its look stay the same. DataTable keys its cell cache on its update counter, which
+        every added row bumps: each page that streams in made it restyle the whole screen."""
+        if column_index not in self._shown:
+            return [[Segment(" " * width, base_style)]]  # cropped away: only its width counts
+        key = (row_key, column_key, row_index, column_index, width, base_style, cursor, hover,
+               epoch)  # fmt: skip
+        entry = self._styled.get(key)
+        if entry is not None and entry[0] is cell:
+            return entry[1]
+        lines = self._restyle(row_index, row_key, column_index, column_key, base_style, width,
+                              cursor, hover)  # fmt: skip
+        self._styled[key] = (cell, lines)
+        return lines
+
+    def _widths_and_keys(self) -> tuple[list[int], list[Any]]:
+        """The columns' widths and keys, in screen order, once per frame."""
+        look = self._look()
+        columns = look.get("columns")
+        if columns is None:
+            ordered = self.ordered_columns
+            widths = [c.get_render_width(self) for c in ordered]
+            columns = look["columns"] = (widths, [c.key for c in ordered])
+        return columns
+
+    @property
+    def ordered_columns(self) -> list[Any]:
+        # DataTable builds this list again on every access, several times a line.
+        look = self._frame
+        if look is None:
+            return super().ordered_columns
+        ordered = look.get("ordered")
+        if ordered is None:
+            ordered = look["ordered"] = super().ordered_columns
+        return ordered
+
+    @property
+    def rich_style(self) -> Style:
+        # DataTable asks for it once a line: a walk up the DOM each time.
+        look = self._frame
+        if look is None:
+            return super().rich_style
+        style = look.get("rich_style")
+        if style is None:
+            style = look["rich_style"] = super().rich_style
+        return style
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styled.clear()
+
+    def _extend_style(self, row_style: Style, is_cursor: bool, is_hover: bool) -> Style:
+        """The style DataTable gives the space right of the last column (before its meta)."""
+        if self.cursor_type == "row":
+            extend_style, _ = self._get_styles_to_render_cell(
+                False, False, False, is_hover, is_cursor,
+                self.show_cursor, self._show_hover_cursor, False, False,
+            )  # fmt: skip
+            return row_style + extend_style
+        if row_style.bgcolor is not None:
+            background = self._look().get("background")
+            if background is None:
+                background = self._look()["background"] = self.background_colors[1]
+            faded = Color.from_rich_color(row_style.bgcolor).blend(background, factor=0.25)
+            return Style.from_color(color=row_style.color, bgcolor=faded.rich_color)
+        return Style.from_color(row_style.color, row_style.bgcolor)
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        if not self._fast:
+            return super()._get_row_style(row_index, base_style)
+        if row_index == -1:
+            return self._component_style("datatable--header")
+        if row_index < self.fixed_rows:
+            return self._component_style("datatable--fixed")
+        if self.zebra_stripes:
+            odd = row_index % 2
+            return self._component_style("datatable--odd-row" if odd else "datatable--even-row")
+        return base_style
+
+    def _component_style(self, name: str) -> Style:
+        """`get_component_styles(name).rich_style`, once per frame."""
+        look = self._look()
+        style = look.get(name)
+        if style is None:
+            style = look[name] = self.get_component_styles(name).rich_style
+        return style
+
+    def _look(self) -> dict[Any, Any]:
+        """What stays the same while a frame is drawn; outside a frame (a test asking for a
+        line), it is worked out afresh."""
+        return self._frame if self._frame is not None else {}
 
     def _visible_columns(self) -> frozenset[int]:
         """Indices of the columns any part of which is on screen (fixed ones included)."""
@@ -122,26 +320,39 @@ class NavTable(DataTable[Any]):
         cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
                      self._update_count, self._pseudo_class_state)  # fmt: skip
         lines = self._cell_render_cache.get(cache_key)
-        if lines is not None:
-            return lines
-        bare = self._bare_cell(row_index, row_key, column_index, column_key, width)
-        component_style, post_style = self._get_styles_to_render_cell(
-            False,
-            False,
-            row_index < self.fixed_rows or column_index < self.fixed_columns,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
-        )
-        pre_style = (
-            base_style + Style.from_meta({"row": row_index, "column": column_index})
-        ) + component_style
-        lines = [list(Segment.apply_style(line, pre_style, post_style)) for line in bare]
-        self._cell_render_cache[cache_key] = lines
+        if lines is None:
+            lines = self._restyle(row_index, row_key, column_index, column_key, base_style,
+                                  width, cursor, hover)  # fmt: skip
+            self._cell_render_cache[cache_key] = lines
         return lines
+
+    def _restyle(self, row_index: int, row_key: Any, column_index: int, column_key: Any,
+                 base_style: Style, width: int, cursor: bool, hover: bool) -> _Lines:  # fmt: skip
+        """The cell's text (rendered once) in the table's styles, as DataTable styles it."""
+        bare = self._bare_cell(row_index, row_key, column_index, column_key, width)
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        look = self._look()
+        styles_key = ("cell", base_style, fixed, hover, cursor)
+        styles = look.get(styles_key)
+        if styles is None:
+            component_style, post_style = self._get_styles_to_render_cell(
+                False,
+                False,
+                fixed,
+                hover,
+                cursor,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self.cursor_foreground_priority == "css",
+                self.cursor_background_priority == "css",
+            )
+            styles = look[styles_key] = (base_style + component_style, post_style)
+        # DataTable adds the cell's meta before the component style. A meta style has no
+        # colours, attributes or link, so adding it last gives the same style, and the rest
+        # is then the same for every cell of the frame.
+        plain_style, post_style = styles
+        pre_style = plain_style + Style.from_meta({"row": row_index, "column": column_index})
+        return [list(Segment.apply_style(line, pre_style, post_style)) for line in bare]
 
     def _one_line_row(self, row_index: int) -> Any:
         """The key of the row at `row_index` if it is one line high (the shortcuts' case),
@@ -159,24 +370,39 @@ class NavTable(DataTable[Any]):
         cell = self._get_row_renderables(row_index)[1][column_index]
         bare = self._bare.get((row_key, column_key, width))
         if bare is None or bare[0] is not cell:
-            options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
-            rendered = self.app.console.render_lines(Padding(cell, (0, self.cell_padding)), options)
-            bare = (cell, rendered)
+            bare = (cell, self._render_text(cell, width))
             self._bare[(row_key, column_key, width)] = bare
         return bare[1]
+
+    def _render_text(self, cell: Any, width: int) -> _Lines:
+        """What Rich draws for the padded cell in one line of `width` cells."""
+        console = self.app.console
+        look = self._look()
+        options = look.get("options")
+        if options is None:
+            options = look["options"] = self.app.console_options.update(no_wrap=True)
+        lines = plain_cell_lines(cell, width, self.cell_padding, console, options)
+        if lines is None:
+            padded = Padding(cell, (0, self.cell_padding))
+            lines = console.render_lines(padded, options.update_dimensions(width, 1))
+        return lines
 
     # -- rendering ahead -------------------------------------------------------------------
 
     def render_lines(self, crop: Any) -> Any:
-        lines = super().render_lines(crop)
+        self._frame = {}
+        try:
+            lines = super().render_lines(crop)
+        finally:
+            self._frame = None
         if self._fast and self._ahead_timer is None:
             self._ahead_timer = self.set_timer(AHEAD_DELAY_S, self._render_ahead)
         return lines
 
     def _render_ahead(self) -> None:
         """While nothing else happens, the texts of the cells a page up or down, and of the
-        last screen (`G`), so those keys only restyle them; a few cells per step, so a key
-        that arrives meanwhile waits for a step at most."""
+        last screen (`G`), so those keys only restyle them; a few milliseconds per step, so
+        a key that arrives meanwhile waits for a step at most."""
         self._ahead_timer = None
         height = self.size.height
         top = round(self.scroll_y)
@@ -188,7 +414,7 @@ class NavTable(DataTable[Any]):
         ]
         columns = sorted(self._visible_columns())
         ordered = self.ordered_columns
-        done = 0
+        until = time.perf_counter() + AHEAD_STEP_BUDGET_S
         for row_index in wanted:
             row_key = self._one_line_row(row_index)
             if row_key is None:
@@ -202,7 +428,6 @@ class NavTable(DataTable[Any]):
                 if entry is not None:
                     continue
                 self._bare_cell(row_index, row_key, column_index, column.key, width)
-                done += 1
-            if done >= AHEAD_CELLS_PER_STEP:
+            if time.perf_counter() > until:
                 self._ahead_timer = self.set_timer(AHEAD_STEP_S, self._render_ahead)
                 return
