@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 from rich.padding import Padding
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -40,6 +41,19 @@ class Pair(App[None]):
     #fast, #plain {{ width: {WIDTH}; height: {HEIGHT}; scrollbar-size-vertical: 1; }}
     """
 
+    def __init__(self, focus_tint: str | None = None) -> None:
+        super().__init__()
+        if focus_tint is not None:  # the same focus tint for both (NavTable has none)
+            self.stylesheet.add_source(
+                f"""
+                #fast:focus, #plain:focus {{ background-tint: $foreground {focus_tint}; }}
+                #fast:focus > .datatable--header, #plain:focus > .datatable--header {{
+                    background-tint: $foreground {focus_tint};
+                }}
+                """,
+                read_from=("focus-tint", ""),
+            )
+
     def compose(self) -> ComposeResult:
         yield NavTable(id="fast", cursor_type="cell", fixed_columns=2)
         yield DataTable(id="plain", cursor_type="cell", fixed_columns=2, zebra_stripes=True)
@@ -51,9 +65,10 @@ def _lines(table: DataTable) -> list[list[tuple[str, object]]]:
     ]
 
 
-def test_the_fast_path_draws_what_datatable_draws():
+@pytest.mark.parametrize("focus_tint", ["0%", "5%"], ids=["navtable-css", "datatable-css"])
+def test_the_fast_path_draws_what_datatable_draws(focus_tint):
     async def run() -> None:
-        app = Pair()
+        app = Pair(focus_tint)
         async with app.run_test(size=(WIDTH + 4, 2 * HEIGHT + 2)) as pilot:
             fast = app.query_one("#fast", NavTable)
             plain = app.query_one("#plain", DataTable)
@@ -200,5 +215,37 @@ def test_cells_scrolled_out_of_view_are_not_rendered(monkeypatch):
             await pilot.pause()
             assert fast.scroll_y > 0
             assert [d for d in drawn if d in ahead] == []
+
+    asyncio.run(run())
+
+
+def test_a_focus_change_restyles_only_the_cursor():
+    """NavTable has no focus tint, so `tab` changes the cursor's cells alone, and its
+    styled cells are kept across the change: only those are styled again."""
+
+    async def run() -> None:
+        app = Pair()
+        async with app.run_test(size=(WIDTH + 4, 2 * HEIGHT + 2)) as pilot:
+            fast = app.query_one("#fast", NavTable)
+            for c in range(16):
+                fast.add_column(f"col {c}", key=f"c{c}", width=8)
+            for i in range(40):
+                fast.add_row(*_cells(i), key=f"r{i}")
+            fast.move_cursor(row=3, column=4)
+            await pilot.pause()
+            before = _lines(fast)
+            restyled: list[int] = []
+            real = fast._restyle
+
+            def counting(row_index, *args):
+                restyled.append(row_index)
+                return real(row_index, *args)
+
+            fast._restyle = counting  # type: ignore[method-assign]
+            fast.focus()
+            await pilot.pause()
+            after = _lines(fast)
+            assert [y for y, line in enumerate(before) if line != after[y]] == [1 + 3]
+            assert restyled and set(restyled) == {3}
 
     asyncio.run(run())

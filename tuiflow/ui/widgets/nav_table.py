@@ -54,10 +54,19 @@ _Lines = list[list[Segment]]
 class NavTable(DataTable[Any]):
     BINDINGS = keys.TABLE
 
+    # Focus shows in the cursor's colour and the pane's border, not in a tint of the whole
+    # table (DataTable's default): that changed every cell's style, so a `tab` restyled
+    # every visible cell of both tables.
     DEFAULT_CSS = """
     NavTable {
         height: 1fr;
         scrollbar-size-vertical: 1;
+        &:focus {
+            background-tint: $foreground 0%;
+            & > .datatable--header {
+                background-tint: $foreground 0%;
+            }
+        }
     }
     """
 
@@ -127,18 +136,12 @@ class NavTable(DataTable[Any]):
         render_cell = self._render_cell
         if self._one_line_row(row_index) is not None:
             cells = self._get_row_renderables(row_index)[1]
-            epoch = look.get("epoch")
-            if epoch is None:
-                epoch = look["epoch"] = (
-                    self._pseudo_class_state, show_cursor, self._show_hover_cursor,
-                    self.cursor_foreground_priority, self.cursor_background_priority,
-                )  # fmt: skip
 
             def render_cell(row_index: int, column_index: int, base_style: Style, width: int,
                             cursor: bool = False, hover: bool = False) -> Any:  # fmt: skip
                 return self._styled_cell(row_index, row_key, column_index,
                                          column_keys[column_index], cells[column_index],
-                                         base_style, width, cursor, hover, epoch)  # fmt: skip
+                                         base_style, width, cursor, hover)  # fmt: skip
 
         def lit(location: Any, column_index: int) -> bool:  # DataTable._should_highlight
             if cursor_type == "cell":
@@ -189,20 +192,20 @@ class NavTable(DataTable[Any]):
         return row_pair
 
     def _styled_cell(self, row_index: int, row_key: Any, column_index: int, column_key: Any,
-                     cell: Any, base_style: Style, width: int, cursor: bool, hover: bool,
-                     epoch: tuple[Any, ...]) -> _Lines:  # fmt: skip
+                     cell: Any, base_style: Style, width: int, cursor: bool,
+                     hover: bool) -> _Lines:  # fmt: skip
         """`_render_cell` for a cell of a one-line row, kept while the cell, its place and
-        its look stay the same. DataTable keys its cell cache on its update counter, which
-        every added row bumps: each page that streams in made it restyle the whole screen."""
+        the styles it is drawn in stay the same. DataTable keys its cell cache on its update
+        counter, which every streamed page bumps, and on focus, which changes the styles of
+        the cursor's cells alone (NavTable's CSS): each made it restyle the whole screen."""
         if column_index not in self._shown:
             return [[Segment(" " * width, base_style)]]  # cropped away: only its width counts
-        key = (row_key, column_key, row_index, column_index, width, base_style, cursor, hover,
-               epoch)  # fmt: skip
+        styles = self._cell_styles(base_style, row_index, column_index, cursor, hover)
+        key = (row_key, column_key, row_index, column_index, width, styles)
         entry = self._styled.get(key)
         if entry is not None and entry[0] is cell:
             return entry[1]
-        lines = self._restyle(row_index, row_key, column_index, column_key, base_style, width,
-                              cursor, hover)  # fmt: skip
+        lines = self._restyle(row_index, row_key, column_index, column_key, width, styles)
         self._styled[key] = (cell, lines)
         return lines
 
@@ -237,10 +240,6 @@ class NavTable(DataTable[Any]):
         if style is None:
             style = look["rich_style"] = super().rich_style
         return style
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styled.clear()
 
     def _extend_style(self, row_style: Style, is_cursor: bool, is_hover: bool) -> Style:
         """The style DataTable gives the space right of the last column (before its meta)."""
@@ -321,15 +320,15 @@ class NavTable(DataTable[Any]):
                      self._update_count, self._pseudo_class_state)  # fmt: skip
         lines = self._cell_render_cache.get(cache_key)
         if lines is None:
-            lines = self._restyle(row_index, row_key, column_index, column_key, base_style,
-                                  width, cursor, hover)  # fmt: skip
+            styles = self._cell_styles(base_style, row_index, column_index, cursor, hover)
+            lines = self._restyle(row_index, row_key, column_index, column_key, width, styles)
             self._cell_render_cache[cache_key] = lines
         return lines
 
-    def _restyle(self, row_index: int, row_key: Any, column_index: int, column_key: Any,
-                 base_style: Style, width: int, cursor: bool, hover: bool) -> _Lines:  # fmt: skip
-        """The cell's text (rendered once) in the table's styles, as DataTable styles it."""
-        bare = self._bare_cell(row_index, row_key, column_index, column_key, width)
+    def _cell_styles(self, base_style: Style, row_index: int, column_index: int,
+                     cursor: bool, hover: bool) -> tuple[Style, Style]:  # fmt: skip
+        """The styles DataTable draws a data cell in, but its meta: (before, after the
+        text's own), worked out once per frame for each kind of cell."""
         fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
         look = self._look()
         styles_key = ("cell", base_style, fixed, hover, cursor)
@@ -347,6 +346,13 @@ class NavTable(DataTable[Any]):
                 self.cursor_background_priority == "css",
             )
             styles = look[styles_key] = (base_style + component_style, post_style)
+        return styles
+
+    def _restyle(self, row_index: int, row_key: Any, column_index: int, column_key: Any,
+                 width: int, styles: tuple[Style, Style]) -> _Lines:  # fmt: skip
+        """The cell's text (rendered once) in `styles` (from _cell_styles), as DataTable
+        styles it."""
+        bare = self._bare_cell(row_index, row_key, column_index, column_key, width)
         # DataTable adds the cell's meta before the component style. A meta style has no
         # colours, attributes or link, so adding it last gives the same style, and the rest
         # is then the same for every cell of the frame.
