@@ -65,7 +65,7 @@ def _lines(table: DataTable) -> list[list[tuple[str, object]]]:
     ]
 
 
-@pytest.mark.parametrize("focus_tint", ["0%", "5%"], ids=["navtable-css", "datatable-css"])
+@pytest.mark.parametrize("focus_tint", ["0%", "5%"], ids=["no-focus-tint", "datatable-tint"])
 def test_the_fast_path_draws_what_datatable_draws(focus_tint):
     async def run() -> None:
         app = Pair(focus_tint)
@@ -121,6 +121,14 @@ def test_the_fast_path_draws_what_datatable_draws(focus_tint):
                 table.update_cell("r22", "c3", Text("changed", justify="right"))
             await pilot.pause()
             assert _lines(fast) == _lines(plain), "a cell changed, nothing else"
+            for table in (fast, plain):  # less padding, a wider cell: the same render width
+                wide = Text("y" * (table.columns["c1"].content_width + 2))
+                table.cell_padding = 0
+                table.update_cell("r23", "c1", wide, update_width=True)
+            await pilot.pause()
+            assert _lines(fast) == _lines(plain), "padding changed, widths did not"
+            for table in (fast, plain):
+                table.cell_padding = 1
             await same("sorted")
             for table in (fast, plain):
                 table.cursor_type = "row"

@@ -1,10 +1,13 @@
-"""A focus change repaints only the widgets whose look it changes.
+"""A focus change updates only the parts of the screen whose look it changes.
 
 Textual's `Screen.focused` is a reactive that repaints the whole screen whenever focus
-moves, so every `tab`, `/` or `escape` re-rendered every widget on screen: about 50 ms of a
-`tab` on the 120x40 main screen, for nothing. The widgets whose look depends on focus repaint
+moves, so every `tab`, `/` or `escape` sent a full-screen update: the compositor cut every
+widget's lines again (from their caches: a few milliseconds) and every cell of the screen
+went to the terminal again, over SSH too. The widgets whose look depends on focus repaint
 themselves anyway, through their `:focus` and `:focus-within` styles and their own focus
-handlers (an Input's cursor, the key bar's bindings).
+handlers (an Input's cursor, the key bar's bindings), and those parts are all that is sent:
+with NavTable's focus tint gone as well, `/` on the main screen at 120x40 sends 20 kB to the
+terminal instead of 31, `escape` 15 instead of 25.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ _INTERNALS = (
     "_row_locations", "_column_locations", "_cell_render_cache", "_row_render_cache",
     "_update_count", "_pseudo_class_state", "_show_hover_cursor", "_get_row_renderables",
     "_get_styles_to_render_cell", "_render_line_in_row", "_get_row_style", "_labelled_row_exists",
-    "_row_label_column_width", "_header_row_key",
+    "_row_label_column_width",
 )  # fmt: skip
 
 _Lines = list[list[Segment]]
@@ -54,9 +54,9 @@ _Lines = list[list[Segment]]
 class NavTable(DataTable[Any]):
     BINDINGS = keys.TABLE
 
-    # Focus shows in the cursor's colour and the pane's border, not in a tint of the whole
-    # table (DataTable's default): that changed every cell's style, so a `tab` restyled
-    # every visible cell of both tables.
+    # Focus shows in the cursor's colour (and, on the main screen, in the pane's border),
+    # not in a tint of the whole table (DataTable's default): that changed every cell's
+    # style, so a `tab` restyled every visible cell of both tables.
     DEFAULT_CSS = """
     NavTable {
         height: 1fr;
@@ -74,10 +74,10 @@ class NavTable(DataTable[Any]):
         kwargs.setdefault("zebra_stripes", True)
         # Before DataTable's __init__, which already asks for ordered_columns (see there).
         self._frame: dict[Any, Any] | None = None  # see _look
-        # (row key, column key, place, width, styles) -> (the formatted cell, its lines)
+        # (row key, column key, place, width, padding, styles) -> (the formatted cell, lines)
         self._styled: LRUCache[tuple[Any, ...], tuple[Any, _Lines]] = LRUCache(BARE_CELLS)
         super().__init__(**kwargs)
-        # (row key, column key, width) -> (the formatted cell, its unstyled lines)
+        # (row key, column key, width, padding) -> (the formatted cell, its unstyled lines)
         self._bare: LRUCache[tuple[Any, Any, int], tuple[Any, _Lines]] = LRUCache(BARE_CELLS)
         self._span: tuple[int, int] | None = None  # (scroll x, width) the row cache is for
         self._visible: tuple[tuple[Any, ...], frozenset[int]] = ((), frozenset())
@@ -201,7 +201,7 @@ class NavTable(DataTable[Any]):
         if column_index not in self._shown:
             return [[Segment(" " * width, base_style)]]  # cropped away: only its width counts
         styles = self._cell_styles(base_style, row_index, column_index, cursor, hover)
-        key = (row_key, column_key, row_index, column_index, width, styles)
+        key = (row_key, column_key, row_index, column_index, width, self.cell_padding, styles)
         entry = self._styled.get(key)
         if entry is not None and entry[0] is cell:
             return entry[1]
@@ -374,10 +374,11 @@ class NavTable(DataTable[Any]):
     ) -> _Lines:
         """The cell's padded text, without the table's styles (rendered once)."""
         cell = self._get_row_renderables(row_index)[1][column_index]
-        bare = self._bare.get((row_key, column_key, width))
+        key = (row_key, column_key, width, self.cell_padding)
+        bare = self._bare.get(key)
         if bare is None or bare[0] is not cell:
             bare = (cell, self._render_text(cell, width))
-            self._bare[(row_key, column_key, width)] = bare
+            self._bare[key] = bare
         return bare[1]
 
     def _render_text(self, cell: Any, width: int) -> _Lines:
@@ -410,6 +411,13 @@ class NavTable(DataTable[Any]):
         last screen (`G`), so those keys only restyle them; a few milliseconds per step, so
         a key that arrives meanwhile waits for a step at most."""
         self._ahead_timer = None
+        self._frame = {}  # nothing changes during a step: what a frame keeps, it keeps
+        try:
+            self._render_ahead_step()
+        finally:
+            self._frame = None
+
+    def _render_ahead_step(self) -> None:
         height = self.size.height
         top = round(self.scroll_y)
         rows = self.row_count
@@ -430,7 +438,7 @@ class NavTable(DataTable[Any]):
                     continue
                 column = ordered[column_index]
                 width = column.get_render_width(self)
-                entry = self._bare.get((row_key, column.key, width))
+                entry = self._bare.get((row_key, column.key, width, self.cell_padding))
                 if entry is not None:
                     continue
                 self._bare_cell(row_index, row_key, column_index, column.key, width)
