@@ -16,7 +16,9 @@ or a `tab` into a wide table took 100-250 ms. Here:
 - A cell that lies wholly outside the visible columns is a blank of its width, since the
   line is cropped to the visible columns afterwards anyway.
 - A data row's line is put together as DataTable does it, but with the component styles
-  and column widths worked out once per frame instead of once per line.
+  and column widths worked out once per frame instead of once per line, and a styled cell
+  is kept while its text, place and styles stay the same: rows streaming in and a focus
+  change (no tint here: see DEFAULT_CSS) restyle only the cells they change.
 - While nothing happens, the texts of the cells a page up and down and of the last screen
   are rendered ahead, so `pagedown` and `G` only restyle.
 """
@@ -72,13 +74,13 @@ class NavTable(DataTable[Any]):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("zebra_stripes", True)
-        # Before DataTable's __init__, which already asks for ordered_columns (see there).
+        # Set before DataTable's __init__: it already reads ordered_columns, which uses these.
         self._frame: dict[Any, Any] | None = None  # see _look
         # (row key, column key, place, width, padding, styles) -> (the formatted cell, lines)
         self._styled: LRUCache[tuple[Any, ...], tuple[Any, _Lines]] = LRUCache(BARE_CELLS)
         super().__init__(**kwargs)
         # (row key, column key, width, padding) -> (the formatted cell, its unstyled lines)
-        self._bare: LRUCache[tuple[Any, Any, int], tuple[Any, _Lines]] = LRUCache(BARE_CELLS)
+        self._bare: LRUCache[tuple[Any, ...], tuple[Any, _Lines]] = LRUCache(BARE_CELLS)
         self._span: tuple[int, int] | None = None  # (scroll x, width) the row cache is for
         self._visible: tuple[tuple[Any, ...], frozenset[int]] = ((), frozenset())
         self._shown: frozenset[int] = frozenset()  # _visible_columns() for the row being drawn
