@@ -148,16 +148,12 @@ def experiments(
     if fmt is Format.json:
         write_out(serialize.dumps([serialize.experiment_to_dict(e) for e in exps]))
     elif fmt is Format.csv:
+        from tuiflow.entities import EXPERIMENT_SCALARS
+
         rows = [serialize.experiment_to_dict(e) for e in exps]
-        keys = [
-            "experiment_id",
-            "name",
-            "artifact_location",
-            "lifecycle_stage",
-            "creation_time",
-            "last_update_time",
-        ]
-        write_out(serialize.to_csv(keys, ([r[k] for k in keys] for r in rows)))
+        write_out(
+            serialize.to_csv(EXPERIMENT_SCALARS, ([r[k] for k in EXPERIMENT_SCALARS] for r in rows))
+        )
     else:
         from tuiflow.cli_tables import experiments_table
 

@@ -8,7 +8,7 @@ words. Times are integer milliseconds since the epoch, as MLflow stores them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Generic, TypeVar
 
@@ -64,6 +64,10 @@ class Experiment:
     creation_time: int | None = None
     last_update_time: int | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+# An experiment's fields but its tags, in order: MLflow's meta.yaml keys, the CSV's columns.
+EXPERIMENT_SCALARS = tuple(f.name for f in fields(Experiment) if f.name != "tags")
 
 
 @dataclass(frozen=True, slots=True)

@@ -254,6 +254,23 @@ def test_experiments_views(capsys, store, client):
     assert json.loads(out), "sample store has a deleted experiment"
 
 
+def test_experiments_csv_matches_mlflow(capsys, store, client):
+    import csv
+    import io
+
+    code, out, _ = call(capsys, "experiments", str(store), "--format", "csv")
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["experiment_id", "name", "artifact_location", "lifecycle_stage",
+                       "creation_time", "last_update_time"]  # fmt: skip
+    expected = [
+        [e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage,
+         str(e.creation_time), str(e.last_update_time)]  # fmt: skip
+        for e in client.search_experiments()
+    ]
+    assert rows[1:] == expected
+
+
 def test_history_matches_mlflow(capsys, store, client):
     run = next(r for r in _mlflow_runs(client) if "loss" in r.data.metrics)
     code, out, _ = call(capsys, "history", str(store), run.info.run_id, "loss", "--format", "json")

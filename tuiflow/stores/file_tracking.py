@@ -16,6 +16,7 @@ from typing import Any
 from tuiflow.entities import (
     ACTIVE,
     DELETED,
+    EXPERIMENT_SCALARS,
     RUN_NAME_TAG,
     RUN_STATUS_FROM_INT,
     RUN_STATUS_TO_INT,
@@ -191,14 +192,7 @@ def find_experiment_dir(root: str, experiment_id: str) -> ExperimentDir | None:
 
 
 # What `read_experiment` reads from an experiment's meta.yaml (the warm cache keeps these).
-EXPERIMENT_META_KEYS = (
-    "experiment_id",
-    "name",
-    "artifact_location",
-    "lifecycle_stage",
-    "creation_time",
-    "last_update_time",
-)
+EXPERIMENT_META_KEYS = EXPERIMENT_SCALARS
 
 
 def read_experiment(

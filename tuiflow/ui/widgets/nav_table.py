@@ -26,7 +26,8 @@ or a `tab` into a wide table took 100-250 ms. Here:
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from rich.padding import Padding
 from rich.segment import Segment
@@ -51,6 +52,7 @@ _INTERNALS = (
 )  # fmt: skip
 
 _Lines = list[list[Segment]]
+_T = TypeVar("_T")
 
 
 class NavTable(DataTable[Any]):
@@ -75,7 +77,7 @@ class NavTable(DataTable[Any]):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("zebra_stripes", True)
         # Set before DataTable's __init__: it already reads ordered_columns, which uses these.
-        self._frame: dict[Any, Any] | None = None  # see _look
+        self._frame: dict[Hashable, Any] | None = None  # see _per_frame
         # (row key, column key, place, width, padding, styles) -> (the formatted cell, lines)
         self._styled: LRUCache[tuple[Any, ...], tuple[Any, _Lines]] = LRUCache(BARE_CELLS)
         super().__init__(**kwargs)
@@ -105,11 +107,7 @@ class NavTable(DataTable[Any]):
         if self._fast and span != self._span:
             self._row_render_cache.clear()
             self._span = span
-        look = self._look()
-        shown = look.get("shown")
-        if shown is None:
-            shown = look["shown"] = self._visible_columns()
-        self._shown = shown
+        self._shown = self._per_frame("shown", self._visible_columns)
         row_index = self._row_locations.get(row_key) if self._fast else None
         if row_index is None or (self._labelled_row_exists and self.show_row_labels):
             # The header, row labels: DataTable's own way.
@@ -133,7 +131,6 @@ class NavTable(DataTable[Any]):
         cached = self._row_render_cache.get(cache_key)
         if cached is not None:
             return cached
-        look = self._look()
         widths, column_keys = self._widths_and_keys()
         render_cell = self._render_cell
         if self._one_line_row(row_index) is not None:
@@ -157,10 +154,11 @@ class NavTable(DataTable[Any]):
         fixed_row = []
         fixed_columns = self.fixed_columns
         if fixed_columns:
-            fixed_style = look.get("fixed")
-            if fixed_style is None:
-                fixed_style = self._component_style("datatable--fixed")
-                fixed_style = look["fixed"] = fixed_style + Style.from_meta({"fixed": True})
+
+            def fixed() -> Style:
+                return self._component_style("datatable--fixed") + Style.from_meta({"fixed": True})
+
+            fixed_style = self._per_frame("fixed", fixed)
             for column_index in range(min(fixed_columns, len(widths))):
                 fixed_row.append(
                     render_cell(row_index, column_index, fixed_style, widths[column_index],
@@ -182,10 +180,10 @@ class NavTable(DataTable[Any]):
         remaining_space = max(0, self.size.width - table_width)
         is_cursor = cursor_type == "row" and row_index == cursor_location.row
         is_hover = cursor_type == "row" and hover_location.row == (row_index or 0)
-        extend_key = ("extend", row_style, is_cursor, is_hover, show_cursor)
-        extend_style = look.get(extend_key)
-        if extend_style is None:
-            extend_style = look[extend_key] = self._extend_style(row_style, is_cursor, is_hover)
+        extend_style = self._per_frame(
+            ("extend", row_style, is_cursor, is_hover, show_cursor),
+            lambda: self._extend_style(row_style, is_cursor, is_hover),
+        )
         extend_style += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
         scrollable_row.append([Segment(" " * remaining_space, extend_style)])
 
@@ -213,35 +211,24 @@ class NavTable(DataTable[Any]):
 
     def _widths_and_keys(self) -> tuple[list[int], list[Any]]:
         """The columns' widths and keys, in screen order, once per frame."""
-        look = self._look()
-        columns = look.get("columns")
-        if columns is None:
+
+        def columns() -> tuple[list[int], list[Any]]:
             ordered = self.ordered_columns
-            widths = [c.get_render_width(self) for c in ordered]
-            columns = look["columns"] = (widths, [c.key for c in ordered])
-        return columns
+            return [c.get_render_width(self) for c in ordered], [c.key for c in ordered]
+
+        return self._per_frame("columns", columns)
 
     @property
     def ordered_columns(self) -> list[Any]:
         # DataTable builds this list again on every access, several times a line.
-        look = self._frame
-        if look is None:
-            return super().ordered_columns
-        ordered = look.get("ordered")
-        if ordered is None:
-            ordered = look["ordered"] = super().ordered_columns
-        return ordered
+        parent = super()
+        return self._per_frame("ordered", lambda: parent.ordered_columns)
 
     @property
     def rich_style(self) -> Style:
         # DataTable asks for it once a line: a walk up the DOM each time.
-        look = self._frame
-        if look is None:
-            return super().rich_style
-        style = look.get("rich_style")
-        if style is None:
-            style = look["rich_style"] = super().rich_style
-        return style
+        parent = super()
+        return self._per_frame("rich_style", lambda: parent.rich_style)
 
     def _extend_style(self, row_style: Style, is_cursor: bool, is_hover: bool) -> Style:
         """The style DataTable gives the space right of the last column (before its meta)."""
@@ -252,9 +239,7 @@ class NavTable(DataTable[Any]):
             )  # fmt: skip
             return row_style + extend_style
         if row_style.bgcolor is not None:
-            background = self._look().get("background")
-            if background is None:
-                background = self._look()["background"] = self.background_colors[1]
+            background = self._per_frame("background", lambda: self.background_colors[1])
             faded = Color.from_rich_color(row_style.bgcolor).blend(background, factor=0.25)
             return Style.from_color(color=row_style.color, bgcolor=faded.rich_color)
         return Style.from_color(row_style.color, row_style.bgcolor)
@@ -273,16 +258,19 @@ class NavTable(DataTable[Any]):
 
     def _component_style(self, name: str) -> Style:
         """`get_component_styles(name).rich_style`, once per frame."""
-        look = self._look()
-        style = look.get(name)
-        if style is None:
-            style = look[name] = self.get_component_styles(name).rich_style
-        return style
+        return self._per_frame(name, lambda: self.get_component_styles(name).rich_style)
 
-    def _look(self) -> dict[Any, Any]:
-        """What stays the same while a frame is drawn; outside a frame (a test asking for a
-        line), it is worked out afresh."""
-        return self._frame if self._frame is not None else {}
+    def _per_frame(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """`compute()`, once while a frame is drawn (or a render-ahead step runs): what it
+        depends on cannot change meanwhile. Outside one (a test asking for a line), every
+        time."""
+        frame = self._frame
+        if frame is None:
+            return compute()
+        if key in frame:
+            return frame[key]  # type: ignore[no-any-return]
+        value = frame[key] = compute()
+        return value
 
     def _visible_columns(self) -> frozenset[int]:
         """Indices of the columns any part of which is on screen (fixed ones included)."""
@@ -332,10 +320,8 @@ class NavTable(DataTable[Any]):
         """The styles DataTable draws a data cell in, but its meta: (before, after the
         text's own), worked out once per frame for each kind of cell."""
         fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
-        look = self._look()
-        styles_key = ("cell", base_style, fixed, hover, cursor)
-        styles = look.get(styles_key)
-        if styles is None:
+
+        def styles() -> tuple[Style, Style]:
             component_style, post_style = self._get_styles_to_render_cell(
                 False,
                 False,
@@ -347,8 +333,9 @@ class NavTable(DataTable[Any]):
                 self.cursor_foreground_priority == "css",
                 self.cursor_background_priority == "css",
             )
-            styles = look[styles_key] = (base_style + component_style, post_style)
-        return styles
+            return base_style + component_style, post_style
+
+        return self._per_frame(("cell", base_style, fixed, hover, cursor), styles)
 
     def _restyle(self, row_index: int, row_key: Any, column_index: int, column_key: Any,
                  width: int, styles: tuple[Style, Style]) -> _Lines:  # fmt: skip
@@ -386,10 +373,9 @@ class NavTable(DataTable[Any]):
     def _render_text(self, cell: Any, width: int) -> _Lines:
         """What Rich draws for the padded cell in one line of `width` cells."""
         console = self.app.console
-        look = self._look()
-        options = look.get("options")
-        if options is None:
-            options = look["options"] = self.app.console_options.update(no_wrap=True)
+        options = self._per_frame(
+            "options", lambda: self.app.console_options.update(no_wrap=True)
+        )
         lines = plain_cell_lines(cell, width, self.cell_padding, console, options)
         if lines is None:
             padded = Padding(cell, (0, self.cell_padding))
