@@ -12,6 +12,7 @@ import time
 
 import pytest
 from rich.padding import Padding
+from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.coordinate import Coordinate
@@ -20,6 +21,7 @@ from textual.widgets import DataTable
 from tuiflow.ui.widgets.nav_table import NavTable
 
 WIDTH, HEIGHT = 60, 12
+COLUMNS = 18  # as many as _cells makes
 
 
 def _cells(i: int) -> list[object]:
@@ -32,13 +34,23 @@ def _cells(i: int) -> list[object]:
         Text(""),
         f"plain {i}",  # a str cell: DataTable formats it itself
         Text("a\tb" if i % 5 == 0 else "tab-free"),
-    ] + [Text(f"m{c}={i * c}", justify="right" if c % 2 else "left") for c in range(8)]
+    ] + [Text(f"m{c}={i * c}", justify="right" if c % 2 else "left") for c in range(8)] + [
+        # styles with a link or meta: the order in which styles are added matters for them
+        Text(f"run {i}", style=Style(link=f"https://example.com/{i}")),
+        Text.from_markup(f"[@click=app.bell]ring {i}[/] [b]now[/]"),
+    ]
 
 
 class Pair(App[None]):
     AUTO_FOCUS = None
     CSS = f"""
     #fast, #plain {{ width: {WIDTH}; height: {HEIGHT}; scrollbar-size-vertical: 1; }}
+    Screen.-loud-rows DataTable {{
+        & > .datatable--even-row {{ background: $error 30%; }}
+        & > .datatable--odd-row {{ background: $warning 30%; }}
+    }}
+    Screen.-loud-fixed DataTable > .datatable--fixed {{ background: $success 30%; }}
+    Screen.-loud-hover DataTable > .datatable--hover {{ background: $primary; }}
     """
 
     def __init__(self, focus_tint: str | None = None) -> None:
@@ -73,7 +85,7 @@ def test_the_fast_path_draws_what_datatable_draws(focus_tint):
             fast = app.query_one("#fast", NavTable)
             plain = app.query_one("#plain", DataTable)
             for table in (fast, plain):
-                for c in range(16):
+                for c in range(COLUMNS):
                     table.add_column(f"col {c}", key=f"c{c}", width=None if c == 1 else 6 + c % 5)
                 for i in range(40):
                     table.add_row(*_cells(i), key=f"r{i}")
@@ -81,7 +93,8 @@ def test_the_fast_path_draws_what_datatable_draws(focus_tint):
             checked = 0
 
             async def same(what: str) -> None:
-                """Both unfocused, then each one focused in turn."""
+                """Both unfocused, then each one focused in turn, then both unfocused again:
+                the next change comes with no focus change, which would redraw every line."""
                 nonlocal checked
                 app.set_focus(None)
                 await pilot.pause()
@@ -93,9 +106,15 @@ def test_the_fast_path_draws_what_datatable_draws(focus_tint):
                 plain.focus()
                 await pilot.pause()
                 assert focused == _lines(plain), f"{what}, focused"
+                app.set_focus(None)
+                await pilot.pause()
+                assert _lines(fast) == _lines(plain), f"{what}, unfocused again"
                 checked += 1
 
             await same("first paint")
+            for table in (fast, plain):  # on screen, so nothing scrolls: two lines change
+                table.move_cursor(row=3, column=2)
+            await same("cursor moved on screen")
             for table in (fast, plain):
                 table.move_cursor(row=7, column=5)
             await same("cursor moved")
@@ -141,14 +160,37 @@ def test_the_fast_path_draws_what_datatable_draws(focus_tint):
                 table.hover_coordinate = Coordinate(22, 3)
                 table._set_hover_cursor(True)
             await same("row cursor, hovered")
-            for cursor_type in ("column", "none"):
+            for n, cursor_type in enumerate(("row", "column", "cell", "none")):
                 for table in (fast, plain):
                     table.cursor_type = cursor_type
+                    table._set_hover_cursor(True)  # a new cursor type hides it
                 await same(f"{cursor_type} cursor, hovered")
+                for table in (fast, plain):  # each on screen: no scroll, a few cells change
+                    table.hover_coordinate = Coordinate(24 + n, 3 + n % 2)
+                await same(f"{cursor_type} cursor, hover moved")
+                for table in (fast, plain):
+                    table.move_cursor(row=21 + n, column=3 - n % 2)
+                await same(f"{cursor_type} cursor moved")
+            for column in (0, 1):  # the fixed columns: the second move scrolls nothing
+                for table in (fast, plain):
+                    table.cursor_type = "cell"
+                    table.move_cursor(row=22, column=column)
+                await same(f"cell cursor moved to column {column}")
             for table in (fast, plain):
-                table.cursor_type = "cell"
+                table.hover_coordinate = Coordinate(5, 1)
+                table._set_hover_cursor(True)
+                table.scroll_to(y=0, animate=False)  # rows 0 and 1 for the fixed rows below
+            await same("hovered at the top")
+            for part in ("rows", "fixed", "hover"):  # one colour of the table's at a time
+                app.screen.add_class(f"-loud-{part}")
+                await same(f"CSS changed the colour of: {part}")
+            for table in (fast, plain):
                 table.zebra_stripes = False
+            await same("no stripes")
+            for table in (fast, plain):
                 table.fixed_rows = 2
+            await same("no stripes, fixed rows")
+            for table in (fast, plain):
                 table.fixed_columns = 0
             await same("no stripes, fixed rows, no fixed columns")
             for table in (fast, plain):  # narrower than the widget: a line ends in blank
@@ -166,7 +208,7 @@ def test_the_fast_path_draws_what_datatable_draws(focus_tint):
                 for table in (fast, plain):
                     table.cursor_type = cursor_type
                 await same(f"{cursor_type} cursor, narrow table")
-            assert checked == 15
+            assert checked == 34
 
     asyncio.run(run())
 
@@ -196,7 +238,7 @@ def test_cells_scrolled_out_of_view_are_not_rendered(monkeypatch):
 
             monkeypatch.setattr(app.console, "render_lines", counting)
             monkeypatch.setattr(fast, "_render_text", counting_text)
-            for c in range(16):
+            for c in range(COLUMNS):
                 fast.add_column(f"col {c}", key=f"c{c}", width=8)
             for i in range(40):
                 cells = _cells(i)
@@ -206,15 +248,15 @@ def test_cells_scrolled_out_of_view_are_not_rendered(monkeypatch):
             rows = HEIGHT - 1  # rows 0-10 on screen
             on_screen = {f"row {i}" for i in range(rows)}
             first = [d for d in drawn if d in on_screen]
-            # 11 rows of the 6 columns that fit in 60 cells, not 16 (a str cell is "row ?").
+            # 11 rows of the 6 columns that fit in 60 cells, not all 18 (a str cell is "row ?").
             assert rows * 4 <= len(first) <= rows * 6
-            assert drawn.count("header") <= 16
+            assert drawn.count("header") <= COLUMNS
             earlier = set(drawn)  # rendering ahead may have begun already on a slow machine
             drawn.clear()
             fast.focus()
             await pilot.pause()
             assert [d for d in drawn if d in on_screen] == []  # the cells' texts were kept
-            assert 0 < drawn.count("header") <= 16  # DataTable's path: only the header
+            assert 0 < drawn.count("header") <= COLUMNS  # DataTable's path: only the header
             # While nothing happens, the next page's texts are rendered ahead (in steps,
             # by timers: a busy machine takes longer, so wait for it, up to a limit) ...
             ahead = {f"row {i}" for i in range(rows, 2 * rows)}
@@ -240,7 +282,7 @@ def test_a_focus_change_restyles_only_the_cursor():
         app = Pair()
         async with app.run_test(size=(WIDTH + 4, 2 * HEIGHT + 2)) as pilot:
             fast = app.query_one("#fast", NavTable)
-            for c in range(16):
+            for c in range(COLUMNS):
                 fast.add_column(f"col {c}", key=f"c{c}", width=8)
             for i in range(40):
                 fast.add_row(*_cells(i), key=f"r{i}")
@@ -260,5 +302,47 @@ def test_a_focus_change_restyles_only_the_cursor():
             after = _lines(fast)
             assert [y for y, line in enumerate(before) if line != after[y]] == [1 + 3]
             assert restyled and set(restyled) == {3}
+
+    asyncio.run(run())
+
+
+def test_a_line_is_drawn_again_only_when_what_it_shows_changes():
+    """DataTable draws every line on screen again after a focus change or any added row
+    (its update counter); NavTable draws again only the lines whose cells, cursor or
+    styles changed, and keeps a line drawn again like any other."""
+
+    async def run() -> None:
+        app = Pair()
+        async with app.run_test(size=(WIDTH + 4, 2 * HEIGHT + 2)) as pilot:
+            fast = app.query_one("#fast", NavTable)
+            for c in range(COLUMNS):
+                fast.add_column(f"col {c}", key=f"c{c}", width=8)
+            for i in range(40):
+                fast.add_row(*_cells(i), key=f"r{i}")
+            fast.move_cursor(row=3, column=4)
+            await pilot.pause()
+            _lines(fast)
+            drawn: list[int | None] = []  # row indices; None for the header
+            real = fast._render_line_in_row
+
+            def counting(row_key, *args, **kwargs):
+                drawn.append(fast._row_locations.get(row_key))
+                return real(row_key, *args, **kwargs)
+
+            fast._render_line_in_row = counting  # type: ignore[method-assign]
+
+            async def rows_drawn_by(change) -> set[int | None]:
+                drawn.clear()
+                change()
+                await pilot.pause()
+                assert _lines(fast) == _lines(fast)
+                return set(drawn) - {None}
+
+            assert await rows_drawn_by(fast.focus) == {3}
+            assert await rows_drawn_by(lambda: fast.add_row(*_cells(40), key="r40")) == set()
+            changed = Text("changed", justify="right")
+            assert await rows_drawn_by(lambda: fast.update_cell("r5", "c3", changed)) == {5}
+            assert await rows_drawn_by(lambda: fast.move_cursor(row=4)) == {3, 4}
+            assert await rows_drawn_by(lambda: None) == set()
 
     asyncio.run(run())
