@@ -10,9 +10,11 @@ from tuiflow.entities import ViewType
 from tuiflow.errors import QueryError
 from tuiflow.query.parser import parse_run_filter
 from tuiflow.ui.screens.main import MainScreen
-from tuiflow.ui.widgets.experiments_pane import ExperimentsTable
+from tuiflow.ui.screens.quiet_focus import focus_within_reaches_down
+from tuiflow.ui.widgets.experiments_pane import ExperimentsPane, ExperimentsTable
 from tuiflow.ui.widgets.filter_bar import FilterBar
 from tuiflow.ui.widgets.key_bar import KeyBar
+from tuiflow.ui.widgets.runs_pane import RunsPane
 from tuiflow.ui.widgets.runs_table import RunsTable
 from tuiflow.ui.widgets.status_bar import StatusBar
 
@@ -324,9 +326,20 @@ def test_a_focus_change_repaints_only_what_it_changes(sample_store):
         experiments = app.screen.query_one(ExperimentsTable)
         box = app.screen.query_one("#filter-input", Input)
         assert app.focused is experiments and runs.row_count
+        # The panes' borders show where focus is; QuietFocus restyles just them (and the
+        # tables themselves), as no rule styles a pane's descendants by its focus.
+        assert not focus_within_reaches_down(app.stylesheet)
+        runs_pane = app.screen.query_one(RunsPane)
+        experiments_pane = app.screen.query_one(ExperimentsPane)
+        lit, unlit = experiments_pane.styles.border_top[1], runs_pane.styles.border_top[1]
+        assert lit != unlit
         await pilot.press("tab")
         await settle(pilot)
         assert app.focused is runs
+        assert (runs_pane.styles.border_top[1], experiments_pane.styles.border_top[1]) == (
+            lit,
+            unlit,
+        )
         cursor_y = runs.region.y + 1 + runs.cursor_row - round(runs.scroll_y)  # under the header
         assert not [u for u in updates if isinstance(u, LayoutUpdate)]
         assert cursor_y in lines_sent()
