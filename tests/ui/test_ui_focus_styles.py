@@ -17,7 +17,7 @@ from tuiflow.ui.screens.quiet_focus import QuietFocus, focus_within_reaches_down
 
 class Pane(Vertical):
     DEFAULT_CSS = """
-    Pane { border: round blue; height: 5; }
+    Pane { border: round blue; height: 6; background: blue; color: white; }
     Pane:focus-within { border: round red; }
     """
 
@@ -44,9 +44,31 @@ class PanesApp(App[None]):
         self.push_screen(Panes())
 
 
-@pytest.mark.parametrize("reaching", [False, True], ids=["own-style", "descendant-rule"])
-def test_focus_within_follows_focus(reaching, monkeypatch):
-    extra = "Pane:focus-within Label { color: red; }" if reaching else ""
+def drawn_colours(widget: Label) -> str:
+    """The colours of the first cell of `widget` on the screen as drawn."""
+    region = widget.region
+    strip = widget.screen._compositor.render_strips()[region.y]
+    x = 0
+    for segment in strip:
+        if x + segment.cell_length > region.x:
+            colour, background = segment.style.color, segment.style.bgcolor
+            return f"{colour.triplet.hex} on {background.triplet.hex}".upper()
+        x += segment.cell_length
+    raise AssertionError("not on screen")
+
+
+CASES = {
+    "own-border": "",
+    "descendant-rule": "Pane:focus-within Label { color: red; }",
+    # the Label is drawn in the pane's colours
+    "inherited-style": "Pane:focus-within { background: red; color: yellow; }",
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_focus_within_follows_focus(case, monkeypatch):
+    extra = CASES[case]
+    reaching = bool(extra)
 
     async def run() -> None:
         app = PanesApp(extra)
@@ -65,11 +87,12 @@ def test_focus_within_follows_focus(reaching, monkeypatch):
             note = app.screen.query_one("#note", Label)
             assert focus_within_reaches_down(app.stylesheet) is reaching
 
-            def colours() -> tuple[str, str, str]:
+            def colours() -> tuple[str, str, str, str]:
                 return (
                     left.styles.border_top[1].hex,
                     right.styles.border_top[1].hex,
                     note.styles.color.hex,
+                    drawn_colours(note),
                 )
 
             plain = colours()
@@ -77,13 +100,14 @@ def test_focus_within_follows_focus(reaching, monkeypatch):
             await pilot.pause()
             on_left = colours()
             assert on_left[:2] == ("#FF0000", plain[1]) and plain[0] != "#FF0000"
-            assert (on_left[2] == "#FF0000") is reaching
+            assert (on_left[2] == "#FF0000") is (case == "descendant-rule")
+            assert (on_left[3] == "#FFFF00 ON #FF0000") is (case == "inherited-style")
             assert ("note" in updated) is reaching  # its styles were worked out again
             updated.clear()
             app.screen.query_one("#b", Input).focus()
             await pilot.pause()
             on_right = colours()
-            assert on_right == (plain[0], "#FF0000", plain[2])
+            assert on_right == (plain[0], "#FF0000", plain[2], plain[3])
             assert {"left", "right"} <= set(updated)
             assert ("note" in updated) is reaching
             app.set_focus(None)

@@ -140,6 +140,12 @@ def test_the_fast_path_draws_what_datatable_draws(focus_tint):
                 table.update_cell("r22", "c3", Text("changed", justify="right"))
             await pilot.pause()
             assert _lines(fast) == _lines(plain), "a cell changed, nothing else"
+            for table in (fast, plain):  # changed in place and given again: the same object
+                cell = table.get_cell("r22", "c3")
+                cell.plain = "in place"
+                table.update_cell("r22", "c3", cell)
+            await pilot.pause()
+            assert _lines(fast) == _lines(plain), "a cell changed in place"
             for table in (fast, plain):  # a padding change scrolls the cursor into view
                 table.move_cursor(row=25, column=4)
             await pilot.pause()
@@ -335,7 +341,7 @@ def test_a_line_is_drawn_again_only_when_what_it_shows_changes():
                 drawn.clear()
                 change()
                 await pilot.pause()
-                assert _lines(fast) == _lines(fast)
+                _lines(fast)  # every line, as a frame of the whole table would ask for them
                 return set(drawn) - {None}
 
             assert await rows_drawn_by(fast.focus) == {3}

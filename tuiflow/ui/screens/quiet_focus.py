@@ -10,10 +10,12 @@ with NavTable's focus tint gone as well, `/` on the main screen at 120x40 sends 
 terminal instead of 31, `escape` 15 instead of 25.
 
 Textual also applies the CSS again to every widget under the outermost one with a
-`:focus-within` style (a pane, with its tables), in case a rule such as
-`Pane:focus-within Label` styles a descendant by its ancestor's focus. While no rule does,
-only the widgets with a `:focus-within` style of their own can look different; the widget
-that gains or loses focus updates its own styles as it always does.
+`:focus-within` style (a pane, with its tables), in case that changes how a descendant
+looks: a rule such as `Pane:focus-within Label`, or a background, colour or text style the
+descendants draw with (they keep what they took of them until their styles are updated).
+While every `:focus-within` rule sets only its widget's own border and outline, as
+tuiflow's panes do, only those widgets are restyled; the widget that gains or loses focus
+updates its own styles as it always does.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from textual.css.stylesheet import Stylesheet
 from textual.reactive import Reactive
 from textual.widget import Widget
 
+# Style names a widget draws itself with, which its descendants do not take from it.
+_OWN_BOX = ("border_", "auto_border_", "outline_")
 # Stylesheet -> (the rules checked, whether any styles a descendant by :focus-within)
 _REACHES_DOWN: WeakKeyDictionary[Stylesheet, tuple[list[Any], bool]] = WeakKeyDictionary()
 
@@ -53,18 +57,23 @@ class QuietFocus:
 
 
 def focus_within_reaches_down(stylesheet: Stylesheet) -> bool:
-    """Whether a rule styles a widget by the `:focus-within` of one of its ancestors (a
-    selector with `:focus-within` before its last part). Checked again when the rules
-    change (a new screen's or widget's CSS, a theme)."""
+    """Whether a `:focus-within` rule can change how a descendant of its widget looks: it
+    selects the descendant (`:focus-within` before the selector's last part), or it sets
+    anything but the widget's own border and outline. Checked again when the rules change
+    (a new screen's or widget's CSS, a theme)."""
     rules = stylesheet.rules
     checked = _REACHES_DOWN.get(stylesheet)
     if checked is not None and checked[0] is rules:
         return checked[1]
-    reaches = any(
-        "focus-within" in selector.pseudo_classes
-        for rule in rules
-        for selector_set in rule.selector_set
-        for selector in selector_set.selectors[:-1]
-    )
+    reaches = False
+    for rule in rules:
+        for selector_set in rule.selector_set:
+            *ancestors, last = selector_set.selectors or [None]
+            if any("focus-within" in part.pseudo_classes for part in ancestors):
+                reaches = True
+            elif last is not None and "focus-within" in last.pseudo_classes:
+                reaches = reaches or not all(
+                    name.startswith(_OWN_BOX) for name in rule.styles.get_rules()
+                )
     _REACHES_DOWN[stylesheet] = (rules, reaches)
     return reaches

@@ -7,8 +7,8 @@ of a row, also those scrolled out of view. At about 0.2 ms a cell, a screen of n
 or a `tab` into a wide table took 100-250 ms. Here:
 
 - A one-line cell's text is rendered once per (cell, width) and only its styles are
-  applied again when they change (Rich's own `Segment.apply_style`, which is what
-  DataTable's `Styled` wrapper does). A cell's text depends on the cell and its width
+  applied again when they change (giving each segment the style DataTable's `Styled`
+  wrapper gives it). A cell's text depends on the cell and its width
   alone, not on CSS or focus, so it is kept across style updates (a focus change is one),
   which make DataTable forget its renders.
 - A plain cell's text (one line of ASCII in one style: nearly all of them) is made
@@ -20,16 +20,15 @@ or a `tab` into a wide table took 100-250 ms. Here:
   is kept while its text, place and styles stay the same: rows streaming in and a focus
   change (no tint here: see DEFAULT_CSS) restyle only the cells they change. A cell's meta
   is added last, once a segment (see _restyle).
-- A drawn data line is kept while its cells, place, cursor and styles stay the same, so a
-  focus change or a streamed page draws again only the lines they change; DataTable drew
-  every line on screen again for either.
+- A drawn data line is kept while its cells, place, cursor and styles stay the same
+  (kept_lines.py), so a focus change or a streamed page draws again only the lines they
+  change; DataTable drew every line on screen again for either.
 - While nothing happens, the texts of the cells a page up and down and of the last screen
   are rendered ahead, so `pagedown` and `G` only restyle.
 """
 
 from __future__ import annotations
 
-import operator
 import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -39,15 +38,15 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.cache import LRUCache
 from textual.color import Color
-from textual.strip import Strip
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from tuiflow.ui import keys
+from tuiflow.ui.widgets.kept_lines import KEPT_LINES_INTERNALS, KeptLines, replace_entry
 from tuiflow.ui.widgets.plain_cells import plain_cell_lines
 
 _UNKNOWN: Any = object()
 BARE_CELLS = 20_000  # rendered cell texts kept; a screen is at most a few thousand
-LINES = 1_000  # drawn lines kept, as DataTable does
 AHEAD_DELAY_S = 0.15  # after a paint, this long before rendering ahead
 AHEAD_STEP_S = 0.01
 AHEAD_STEP_BUDGET_S = 0.004  # rendering ahead, per step: a key arriving waits this at most
@@ -56,23 +55,13 @@ _INTERNALS = (
     "_row_locations", "_column_locations", "_cell_render_cache", "_row_render_cache",
     "_update_count", "_pseudo_class_state", "_show_hover_cursor", "_get_row_renderables",
     "_get_styles_to_render_cell", "_render_line_in_row", "_get_row_style", "_labelled_row_exists",
-    "_row_label_column_width", "_data", "_get_offsets",
+    "_row_label_column_width", *KEPT_LINES_INTERNALS,
 )  # fmt: skip
 
 _Lines = list[list[Segment]]
 _T = TypeVar("_T")
-_K = TypeVar("_K", bound=Hashable)
-_V = TypeVar("_V")
 
-
-def _replace(cache: LRUCache[_K, _V], key: _K, value: _V) -> None:
-    """`cache[key] = value`, also over an entry that is there: Textual's LRUCache keeps the
-    first value set for a key, so a changed cell or line would be drawn anew every time."""
-    cache.discard(key)
-    cache[key] = value
-
-
-class NavTable(DataTable[Any]):
+class NavTable(KeptLines, DataTable[Any]):
     BINDINGS = keys.TABLE
 
     # Focus shows in the cursor's colour (and, on the main screen, in the pane's border),
@@ -95,16 +84,14 @@ class NavTable(DataTable[Any]):
         kwargs.setdefault("zebra_stripes", True)
         # Set before DataTable's __init__: it already reads ordered_columns, which uses these.
         self._frame: dict[Hashable, Any] | None = None  # see _per_frame
-        # (row key, column key, place, width, padding, styles) -> (the formatted cell, lines)
+        # (row key, column key, place, width, padding, styles, edits) -> (the formatted cell,
+        # lines)
         self._styled: LRUCache[tuple[Any, ...], tuple[Any, _Lines]] = LRUCache(BARE_CELLS)
         super().__init__(**kwargs)
-        # (row key, column key, width, padding) -> (the formatted cell, its unstyled lines)
+        # (row key, column key, width, padding, edits) -> (the formatted cell, unstyled lines)
         self._bare: LRUCache[tuple[Any, ...], tuple[Any, _Lines]] = LRUCache(BARE_CELLS)
         self._metas: LRUCache[tuple[int, int], Style] = LRUCache(BARE_CELLS)
-        # (row key, line) -> (what else it is made of, the row's cells, the line)
-        self._lines: LRUCache[tuple[Any, int], tuple[Any, tuple[Any, ...], Strip]] = LRUCache(
-            LINES
-        )
+        self._edits: dict[tuple[Any, Any], int] = {}  # (row key, column key) -> updates
         self._span: tuple[int, int] | None = None  # (scroll x, width) the row cache is for
         self._visible: tuple[tuple[Any, ...], frozenset[int]] = ((), frozenset())
         self._shown: frozenset[int] = frozenset()  # _visible_columns() for the row being drawn
@@ -120,82 +107,6 @@ class NavTable(DataTable[Any]):
             self.move_cursor(row=self.row_count - 1)
 
     # -- drawing ---------------------------------------------------------------------------
-
-    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
-        """DataTable's line, kept for a data row while what it is drawn from stays the same:
-        the row's cells and place, the cursor and hover on it, the columns, the crop and the
-        table's styles. DataTable keys its lines on its update counter, which every streamed
-        page bumps, and on its pseudo classes (focus): each made it draw every line on screen
-        again, about 0.3 ms a line, although a focus change restyles the cursor alone."""
-        if not self._fast or (self._labelled_row_exists and self.show_row_labels):
-            return super()._render_line(y, x1, x2, base_style)
-        try:
-            row_key, line_no = self._get_offsets(y)
-        except LookupError:
-            return super()._render_line(y, x1, x2, base_style)
-        row_index = self._row_locations.get(row_key)
-        data = self._data.get(row_key)
-        if row_index is None or data is None or self._one_line_row(row_index) is None:
-            return super()._render_line(y, x1, x2, base_style)  # the header, taller rows
-        cells = tuple(map(data.get, self._widths_and_keys()[1]))
-        made_of = (row_index, x1, x2, base_style, self._per_frame("line", self._line_setting),
-                   *self._lit_in_row(row_index))  # fmt: skip
-        entry = self._lines.get((row_key, line_no))
-        if (
-            entry is not None
-            and entry[0] == made_of
-            and len(entry[1]) == len(cells)
-            and all(map(operator.is_, entry[1], cells))
-        ):
-            return entry[2]
-        strip = super()._render_line(y, x1, x2, base_style)
-        _replace(self._lines, (row_key, line_no), (made_of, cells, strip))
-        return strip
-
-    def _lit_in_row(self, row_index: int) -> tuple[Any, ...]:
-        """Which of this row's cells the cursor and the hover cursor light (DataTable's
-        `_should_highlight`), and the styles they are lit in: a focus change restyles the
-        cursor, so only the lines it lights are drawn again."""
-        cursor, hover = self.cursor_coordinate, self.hover_coordinate
-        cursor_type = self.cursor_type
-        if cursor_type == "row":
-            lit = (cursor.row == row_index, hover.row == row_index)
-        elif cursor_type == "cell":
-            lit = (
-                cursor.column if cursor.row == row_index else None,
-                hover.column if hover.row == row_index else None,
-            )
-        elif cursor_type == "column":
-            lit = (cursor.column, hover.column)
-        else:
-            return ()
-        cursor_lit, hover_lit = (x is not False and x is not None for x in lit)
-        return (
-            *lit,
-            self._per_frame("cursor", self._cursor_styles) if cursor_lit else None,
-            self._per_frame("hover", self._hover_style) if hover_lit else None,
-        )
-
-    def _cursor_styles(self) -> tuple[Style, ...]:
-        names = ("datatable--cursor", "datatable--fixed-cursor")
-        return tuple(map(self.get_component_rich_style, names))
-
-    def _hover_style(self) -> Style:
-        return self.get_component_rich_style("datatable--hover")
-
-    def _line_setting(self) -> tuple[Any, ...]:
-        """All else a data line is drawn from: the columns, the table's settings and the
-        styles of the rows (which follow its focus and CSS; Textual keeps them until the
-        table's styles are updated, so they cost nothing here)."""
-        widths, keys = self._widths_and_keys()
-        names = ("datatable--fixed", "datatable--odd-row", "datatable--even-row")
-        return (
-            tuple(widths), tuple(keys), self.fixed_columns, self.fixed_rows,
-            self.zebra_stripes, self.cell_padding, self.cursor_type, self.show_cursor,
-            self._show_hover_cursor, self.cursor_foreground_priority,
-            self.cursor_background_priority, self._row_label_column_width,
-            self.background_colors, tuple(map(self.get_component_rich_style, names)),
-        )  # fmt: skip
 
     def _render_line_in_row(self, row_key: Any, line_no: int, base_style: Style,
                             cursor_location: Any, hover_location: Any) -> Any:  # fmt: skip
@@ -299,12 +210,13 @@ class NavTable(DataTable[Any]):
         if column_index not in self._shown:
             return [[Segment(" " * width, base_style)]]  # cropped away: only its width counts
         styles = self._cell_styles(base_style, row_index, column_index, cursor, hover)
-        key = (row_key, column_key, row_index, column_index, width, self.cell_padding, styles)
+        key = (row_key, column_key, row_index, column_index, width, self.cell_padding, styles,
+               self._edits.get((row_key, column_key), 0))  # fmt: skip
         entry = self._styled.get(key)
         if entry is not None and entry[0] is cell:
             return entry[1]
         lines = self._restyle(row_index, row_key, column_index, column_key, width, styles)
-        _replace(self._styled, key, (cell, lines))
+        replace_entry(self._styled, key, (cell, lines))
         return lines
 
     def _widths_and_keys(self) -> tuple[list[int], list[Any]]:
@@ -441,10 +353,11 @@ class NavTable(DataTable[Any]):
         styles it."""
         bare = self._bare_cell(row_index, row_key, column_index, column_key, width)
         plain_style, post_style = styles
-        # DataTable gives a segment `plain + meta + its style + post` (Segment.apply_style).
-        # A meta style has no colours, attributes or link, so while the segment's style and
-        # `post` carry no meta or link either, adding the meta last gives the same style,
-        # and `plain + its style + post` is then the same for every cell of the frame: one
+        # DataTable gives a segment `row + meta + component + its style + post`, where
+        # `plain` is `row + component`. A meta style has no colours, attributes or link, so
+        # while the component style (from CSS, which has neither), the segment's style and
+        # `post` carry no meta or link, adding the meta last gives the same style, and
+        # `plain + its style + post` is then the same for every cell of the frame: one
         # addition a segment instead of three, two of them with a style made for the cell
         # (so never in Rich's addition cache).
         # Neighbours that come out in the same style (the padding and an unstyled text) are
@@ -505,12 +418,26 @@ class NavTable(DataTable[Any]):
     ) -> _Lines:
         """The cell's padded text, without the table's styles (rendered once)."""
         cell = self._get_row_renderables(row_index)[1][column_index]
-        key = (row_key, column_key, width, self.cell_padding)
+        key = self._bare_key(row_key, column_key, width)
         bare = self._bare.get(key)
         if bare is None or bare[0] is not cell:
             bare = (cell, self._render_text(cell, width))
-            _replace(self._bare, key, bare)
+            replace_entry(self._bare, key, bare)
         return bare[1]
+
+    def _bare_key(self, row_key: Any, column_key: Any, width: int) -> tuple[Any, ...]:
+        return (row_key, column_key, width, self.cell_padding,
+                self._edits.get((row_key, column_key), 0))  # fmt: skip
+
+    def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: Any, *,
+                    update_width: bool = False) -> None:  # fmt: skip
+        super().update_cell(row_key, column_key, value, update_width=update_width)
+        # The caches know a cell by identity, and a cell changed in place and given again
+        # is the same object: its edits are counted into their keys, and its line dropped.
+        edit = (RowKey(row_key) if isinstance(row_key, str) else row_key,
+                ColumnKey(column_key) if isinstance(column_key, str) else column_key)  # fmt: skip
+        self._edits[edit] = self._edits.get(edit, 0) + 1
+        self._lines.discard((edit[0], 0))
 
     def _render_text(self, cell: Any, width: int) -> _Lines:
         """What Rich draws for the padded cell in one line of `width` cells."""
@@ -568,7 +495,7 @@ class NavTable(DataTable[Any]):
                     continue
                 column = ordered[column_index]
                 width = column.get_render_width(self)
-                entry = self._bare.get((row_key, column.key, width, self.cell_padding))
+                entry = self._bare.get(self._bare_key(row_key, column.key, width))
                 if entry is not None:
                     continue
                 self._bare_cell(row_index, row_key, column_index, column.key, width)
