@@ -280,6 +280,18 @@ def test_cells_scrolled_out_of_view_are_not_rendered(monkeypatch):
     asyncio.run(run())
 
 
+async def _filled_with_cursor(app: Pair, pilot: object) -> NavTable:
+    """The NavTable of `app` with 40 rows, its cursor on row 3, drawn."""
+    fast = app.query_one("#fast", NavTable)
+    for c in range(COLUMNS):
+        fast.add_column(f"col {c}", key=f"c{c}", width=8)
+    for i in range(40):
+        fast.add_row(*_cells(i), key=f"r{i}")
+    fast.move_cursor(row=3, column=4)
+    await pilot.pause()  # type: ignore[attr-defined]
+    return fast
+
+
 def test_a_focus_change_restyles_only_the_cursor():
     """NavTable has no focus tint, so `tab` changes the cursor's cells alone, and its
     styled cells are kept across the change: only those are styled again."""
@@ -287,13 +299,7 @@ def test_a_focus_change_restyles_only_the_cursor():
     async def run() -> None:
         app = Pair()
         async with app.run_test(size=(WIDTH + 4, 2 * HEIGHT + 2)) as pilot:
-            fast = app.query_one("#fast", NavTable)
-            for c in range(COLUMNS):
-                fast.add_column(f"col {c}", key=f"c{c}", width=8)
-            for i in range(40):
-                fast.add_row(*_cells(i), key=f"r{i}")
-            fast.move_cursor(row=3, column=4)
-            await pilot.pause()
+            fast = await _filled_with_cursor(app, pilot)
             before = _lines(fast)
             restyled: list[int] = []
             real = fast._restyle
@@ -320,13 +326,7 @@ def test_a_line_is_drawn_again_only_when_what_it_shows_changes():
     async def run() -> None:
         app = Pair()
         async with app.run_test(size=(WIDTH + 4, 2 * HEIGHT + 2)) as pilot:
-            fast = app.query_one("#fast", NavTable)
-            for c in range(COLUMNS):
-                fast.add_column(f"col {c}", key=f"c{c}", width=8)
-            for i in range(40):
-                fast.add_row(*_cells(i), key=f"r{i}")
-            fast.move_cursor(row=3, column=4)
-            await pilot.pause()
+            fast = await _filled_with_cursor(app, pilot)
             _lines(fast)
             drawn: list[int | None] = []  # row indices; None for the header
             real = fast._render_line_in_row
@@ -350,5 +350,39 @@ def test_a_line_is_drawn_again_only_when_what_it_shows_changes():
             assert await rows_drawn_by(lambda: fast.update_cell("r5", "c3", changed)) == {5}
             assert await rows_drawn_by(lambda: fast.move_cursor(row=4)) == {3, 4}
             assert await rows_drawn_by(lambda: None) == set()
+
+    asyncio.run(run())
+
+
+def test_a_cleared_table_forgets_its_edits():
+    """Edits are counted per cell for as long as the cell exists: `clear` drops them, and
+    what was drawn under them, so a cell edited in place again after a refill is drawn as
+    it is now, and the counts do not grow with every row the table ever had."""
+
+    async def run() -> None:
+        app = Pair()
+        async with app.run_test(size=(WIDTH + 4, 2 * HEIGHT + 2)) as pilot:
+            fast = app.query_one("#fast", NavTable)
+            plain = app.query_one("#plain", DataTable)
+            for table in (fast, plain):
+                for c in range(COLUMNS):
+                    table.add_column(f"col {c}", key=f"c{c}", width=8)
+                for i in range(12):
+                    table.add_row(*_cells(i), key=f"r{i}")
+            for text in ("edited", "edited again, after a refill"):
+                for table in (fast, plain):
+                    cell = table.get_cell("r2", "c3")
+                    cell.plain = text
+                    table.update_cell("r2", "c3", cell)
+                await pilot.pause()
+                assert _lines(fast) == _lines(plain), text
+                for table in (fast, plain):
+                    rows = [table.get_row(f"r{i}") for i in range(12)]
+                    table.clear()
+                    for i, row in enumerate(rows):
+                        table.add_row(*row, key=f"r{i}")
+                await pilot.pause()
+                assert _lines(fast) == _lines(plain), f"{text}, refilled"
+                assert fast._edits == {}
 
     asyncio.run(run())

@@ -439,6 +439,15 @@ class NavTable(KeptLines, DataTable[Any]):
         self._edits[edit] = self._edits.get(edit, 0) + 1
         self._lines.discard((edit[0], 0))
 
+    def clear(self, columns: bool = False) -> NavTable:
+        super().clear(columns)
+        # With the rows gone, their edit counts go too (they would grow for as long as the
+        # table lives), and with them every entry keyed on them.
+        self._edits.clear()
+        for cache in (self._bare, self._styled, self._lines):
+            cache.clear()
+        return self
+
     def _render_text(self, cell: Any, width: int) -> _Lines:
         """What Rich draws for the padded cell in one line of `width` cells."""
         console = self.app.console
