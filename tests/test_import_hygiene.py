@@ -22,6 +22,8 @@ MODULES = [
     "tuiflow.errors",
     "tuiflow.locate",
     "tuiflow.cli",
+    "tuiflow.launch",
+    "tuiflow.explore",
 ]
 FORBIDDEN = ("textual", "mlflow")
 

@@ -1,4 +1,4 @@
-from tuiflow.cli import entry
+from tuiflow.launch import entry
 
 if __name__ == "__main__":
     entry()

@@ -7,7 +7,6 @@ line on stderr: exit 2 for a bad filter or argument, 1 for a store that cannot b
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,22 +15,18 @@ import typer
 from tuiflow import __version__
 from tuiflow.cli_support import (
     Format,
-    OutputClosed,
     View,
     all_pages,
-    collect_less,
     die,
-    fail,
-    leave,
+    guarded,
     make_console,
     open_for_cli,
     report_warnings,
     resolve_experiments,
-    say,
     view_type,
     write_out,
 )
-from tuiflow.errors import InvalidArgumentError, QueryError, StoreError, TuiflowError
+from tuiflow.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from tuiflow.entities import Run
@@ -87,39 +82,9 @@ def open_ui(
     Defaults come from the settings file (tuiflow/config.py): read_only, theme,
     watch_seconds and [keymap]; options given here win.
     """
-    from tuiflow.config import load_config
+    from tuiflow.explore import explore
 
-    config, complaint = load_config()
-    if complaint:
-        say(complaint)
-    try:
-        from textual.theme import BUILTIN_THEMES
-
-        from tuiflow.ui.app import run_app
-    except ImportError:
-        fail(
-            "the terminal explorer is not available in this build; "
-            "use the headless verbs (tuiflow --help)",
-            1,
-        )
-    valid = ", ".join(sorted(BUILTIN_THEMES))
-    if theme is not None and theme not in BUILTIN_THEMES:
-        raise InvalidArgumentError(f"unknown theme '{theme}'; valid themes: {valid}")
-    if config.theme is not None and config.theme not in BUILTIN_THEMES and theme is None:
-        # The settings file is not the command line: say so once and use the default.
-        complaint = f"unknown theme '{config.theme}' in the settings file; valid themes: {valid}"
-        say(complaint)
-    chosen_theme = theme or (config.theme if config.theme in BUILTIN_THEMES else None)
-    opened = open_for_cli(store, headless=False)
-    run_app(
-        opened,
-        read_only=read_only or config.read_only,
-        theme=chosen_theme,
-        watch=watch,
-        watch_interval=config.watch_seconds,
-        keymap=config.keymap,
-        notices=(complaint,) if complaint else (),
-    )
+    explore(store, read_only=read_only, watch=watch, theme=theme)
 
 
 @app.command()
@@ -368,49 +333,28 @@ def subcommands() -> set[str]:
 
 def main(argv: list[str] | None = None) -> None:
     args = _argv_with_default_command(list(sys.argv[1:] if argv is None else argv))
-    try:
-        code = app(args=args, prog_name="tuiflow", standalone_mode=False)
-    except (QueryError, InvalidArgumentError) as exc:
-        die(str(exc), 2)
-    except StoreError as exc:
-        die(str(exc), 1)
-    except TuiflowError as exc:
-        die(str(exc), 1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        die("aborted", 1)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except (OutputClosed, BrokenPipeError):
-        # `tuiflow runs … | head`: the reader left; that is not an error.
-        sys.stderr.close()
-        sys.exit(0)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
-        # Usage errors: typer >= 0.16 vendors click, older versions use click itself,
-        # so recognise them by shape rather than by class.
-        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()
+
+    def parse_and_run() -> object:
+        try:
+            return app(args=args, prog_name="tuiflow", standalone_mode=False)
+        except typer.Exit as exc:
             sys.exit(exc.exit_code)
-        if os.environ.get("TUIFLOW_DEBUG"):
+        except typer.Abort:
+            die("aborted", 1)
+        except Exception as exc:
+            # Usage errors: typer >= 0.16 vendors click, older versions use click itself,
+            # so recognise them by shape rather than by class.
+            if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
+                exc.show()
+                sys.exit(exc.exit_code)
             raise
-        die(f"internal error: {type(exc).__name__}: {exc} (set TUIFLOW_DEBUG=1 for details)", 1)
+
+    code = guarded(parse_and_run)
     sys.exit(code if isinstance(code, int) else 0)
-
-
-def entry() -> None:
-    """The `tuiflow` console script and `python -m tuiflow`: `main`, then a quick exit.
-
-    Tests call `main` in-process; only a process of its own may end through `leave` (and
-    collect garbage less often).
-    """
-    collect_less()
-    try:
-        main()
-    except SystemExit as exc:
-        leave(exc.code)
-    leave(0)
 
 
 # The write verbs register themselves on `app`; they import stores lazily too.
 from tuiflow import cli_write as _cli_write  # noqa: E402, F401
+
+# The console script of installs made before tuiflow/launch.py owned the process.
+from tuiflow.launch import entry  # noqa: E402, F401

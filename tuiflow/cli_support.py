@@ -17,8 +17,6 @@ from contextlib import contextmanager, suppress
 from enum import Enum
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import typer
-
 from tuiflow.errors import InvalidArgumentError, QueryError, TuiflowError
 
 if TYPE_CHECKING:
@@ -39,6 +37,8 @@ class Format(str, Enum):
 
 
 def say(message: str) -> None:
+    import typer  # here, not above: `tuiflow STORE` starts without it (tuiflow/launch.py)
+
     from tuiflow.locate import mask_password
     from tuiflow.textsafe import inert
 
@@ -60,6 +60,8 @@ def report_warnings(store: Store) -> None:
 
 def fail(message: str, code: int) -> NoReturn:
     """Inside a command: report and let click return `code`."""
+    import typer
+
     say(message)
     raise typer.Exit(code)
 
@@ -68,6 +70,27 @@ def die(message: str, code: int) -> NoReturn:
     """Outside click: report and exit the process."""
     say(message)
     sys.exit(code)
+
+
+def guarded(call: Callable[[], object]) -> object:
+    """`call()`, with every error a person can cause turned into one line on stderr and
+    an exit status: 2 for a bad filter or argument, 1 for a store that cannot be read."""
+    try:
+        return call()
+    except (QueryError, InvalidArgumentError) as exc:
+        die(str(exc), 2)
+    except TuiflowError as exc:  # StoreError and the rest
+        die(str(exc), 1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except (OutputClosed, BrokenPipeError):
+        # `tuiflow runs … | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        sys.exit(0)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if os.environ.get("TUIFLOW_DEBUG"):
+            raise
+        die(f"internal error: {type(exc).__name__}: {exc} (set TUIFLOW_DEBUG=1 for details)", 1)
 
 
 def leave(code: object) -> NoReturn:

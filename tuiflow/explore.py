@@ -1,0 +1,52 @@
+"""`tuiflow [STORE]`: settings, theme check and store, then the explorer.
+
+Shared by the `open` verb (tuiflow/cli.py) and the short way in that skips the command
+parser (tuiflow/launch.py), so both start the same explorer from the same arguments.
+"""
+
+from __future__ import annotations
+
+from tuiflow.cli_support import die, open_for_cli, say
+from tuiflow.errors import InvalidArgumentError
+
+
+def explore(
+    store: str | None,
+    read_only: bool = False,
+    watch: float | None = None,
+    theme: str | None = None,
+) -> None:
+    """The settings file (tuiflow/config.py) fills in what the arguments leave unset."""
+    from tuiflow.config import load_config
+
+    config, complaint = load_config()
+    if complaint:
+        say(complaint)
+    try:
+        from textual.theme import BUILTIN_THEMES
+
+        from tuiflow.ui.app import run_app
+    except ImportError:
+        die(
+            "the terminal explorer is not available in this build; "
+            "use the headless verbs (tuiflow --help)",
+            1,
+        )
+    valid = ", ".join(sorted(BUILTIN_THEMES))
+    if theme is not None and theme not in BUILTIN_THEMES:
+        raise InvalidArgumentError(f"unknown theme '{theme}'; valid themes: {valid}")
+    if config.theme is not None and config.theme not in BUILTIN_THEMES and theme is None:
+        # The settings file is not the command line: say so once and use the default.
+        complaint = f"unknown theme '{config.theme}' in the settings file; valid themes: {valid}"
+        say(complaint)
+    chosen_theme = theme or (config.theme if config.theme in BUILTIN_THEMES else None)
+    opened = open_for_cli(store, headless=False)
+    run_app(
+        opened,
+        read_only=read_only or config.read_only,
+        theme=chosen_theme,
+        watch=watch,
+        watch_interval=config.watch_seconds,
+        keymap=config.keymap,
+        notices=(complaint,) if complaint else (),
+    )
