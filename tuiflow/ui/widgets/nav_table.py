@@ -13,8 +13,8 @@ or a `tab` into a wide table took 100-250 ms. Here:
   which make DataTable forget its renders.
 - A plain cell's text (one line of ASCII in one style: nearly all of them) is made
   directly, as Rich would make it (plain_cells.py), in a tenth of the time.
-- A cell that lies wholly outside the visible columns is a blank of its width, since the
-  line is cropped to the visible columns afterwards anyway.
+- A cell that lies wholly outside the visible columns, a header cell too, is a blank of
+  its width, since the line is cropped to the visible columns afterwards anyway.
 - A data row's line is put together as DataTable does it, but with the component styles
   and column widths worked out once per frame instead of once per line, and a styled cell
   is kept while its text, place and styles stay the same: rows streaming in and a focus
@@ -308,7 +308,11 @@ class NavTable(KeptLines, DataTable[Any]):
         cursor: bool = False,
         hover: bool = False,
     ) -> Any:
-        if not self._fast or row_index < 0 or column_index < 0:  # header, row labels
+        if not self._fast or column_index < 0:  # row labels
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        if row_index < 0:  # the header: DataTable draws it again on every added row
+            if column_index not in self._shown and self.header_height == 1:
+                return [[Segment(" " * width, base_style)]]  # cropped away, as below
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._one_line_row(row_index)
         if row_key is None:
