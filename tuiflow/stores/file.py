@@ -30,13 +30,11 @@ from tuiflow.entities import (
     Experiment,
     FileInfo,
     Metric,
-    ModelVersion,
     Page,
-    RegisteredModel,
     Run,
     ViewType,
 )
-from tuiflow.errors import NotFoundError, QueryError, StoreError
+from tuiflow.errors import NotFoundError, StoreError
 from tuiflow.query import evaluate, parser
 from tuiflow.query.extension import parse_search_filter
 from tuiflow.stores import file_forked
@@ -46,10 +44,6 @@ from tuiflow.stores.base import (
     SEARCH_EXPERIMENTS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_THRESHOLD,
-    SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
-    SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD,
-    SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
-    SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
     Capabilities,
     check_max_results,
     paginate,
@@ -57,7 +51,8 @@ from tuiflow.stores.base import (
 from tuiflow.stores.file_cache import FileCache, default_directory
 from tuiflow.stores.file_metrics import MalformedMetricError, read_history
 from tuiflow.stores.file_reads import CachedReads, DirectReads, RunReads
-from tuiflow.stores.file_registry import RegistryReader, hides_prompts, is_prompt
+from tuiflow.stores.file_registry import RegistryReader
+from tuiflow.stores.file_registry_search import FileRegistrySearch
 from tuiflow.stores.file_write import FileWrites
 from tuiflow.stores.local_artifacts import (
     list_local_artifacts,
@@ -82,7 +77,7 @@ class ScanSpec:
     matches: Callable[[Run], bool]
 
 
-class FileStore(FileWrites):
+class FileStore(FileWrites, FileRegistrySearch):
     """Read side of an MLflow file store rooted at `root` (tracking and registry)."""
 
     def __init__(self, root: Path | str, cache_dir: str | None | object = DEFAULT_CACHE) -> None:
@@ -482,69 +477,3 @@ class FileStore(FileWrites):
         if not os.path.isdir(recorded) and os.path.isdir(local):
             return local
         return info.artifact_uri
-
-    # -- model registry --------------------------------------------------------------------
-
-    def search_registered_models(
-        self,
-        filter: str | None = None,
-        order_by: Sequence[str] = (),
-        max_results: int = SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
-        page_token: str | None = None,
-    ) -> Page[RegisteredModel]:
-        check_max_results(max_results, SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD)
-        node = parser.parse_registered_model_filter(filter)
-        keys = parser.parse_registered_model_order_by(list(order_by or ()))
-        for key in keys:
-            # The parser takes the SQL store's `timestamp` too; MLflow's file store does not.
-            if key.ident.text.strip("`\"'") == "timestamp":
-                raise QueryError(
-                    "Invalid attribute key 'timestamp' specified. Valid keys are "
-                    "'{'last_updated_timestamp', 'creation_timestamp', 'name'}'",
-                    key.ident.offset,
-                )
-        self._check_root()
-        models = self._registry.all_models()
-        if hides_prompts(filter):
-            models = [m for m in models if not is_prompt(m.tags)]
-        matches = evaluate.registered_model_matches(node)
-        chosen = evaluate.sort_registered_models([m for m in models if matches(m)], keys)
-        return paginate(chosen, max_results, page_token)
-
-    def get_registered_model(self, name: str) -> RegisteredModel:
-        path = self._registry.model_path(str(name))
-        model = self._registry.read_model(path) if path else None
-        if model is None:
-            raise NotFoundError(f"Registered Model with name={name} not found")
-        return model
-
-    def search_model_versions(
-        self,
-        filter: str | None = None,
-        order_by: Sequence[str] = (),
-        max_results: int = SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
-        page_token: str | None = None,
-    ) -> Page[ModelVersion]:
-        check_max_results(max_results, SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD)
-        node = parser.parse_model_version_filter(filter)
-        keys = parser.parse_model_version_order_by(list(order_by or ()))
-        self._check_root()
-        versions = self._registry.all_versions()
-        if hides_prompts(filter):
-            versions = [v for v in versions if not is_prompt(v.tags)]
-        matches = evaluate.model_version_matches(node)
-        chosen = evaluate.sort_model_versions([v for v in versions if matches(v)], keys)
-        return paginate(chosen, max_results, page_token)
-
-    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
-        text = str(version).strip()
-        path = self._registry.model_path(str(name))
-        if path is None:
-            raise NotFoundError(f"Registered Model with name={name} not found")
-        if text.isdigit():
-            version_path = os.path.join(path, f"version-{int(text)}")
-            if os.path.isdir(version_path):
-                mv = self._registry.read_version(version_path, self._registry.read_aliases(path))
-                if mv is not None:
-                    return mv
-        raise NotFoundError(f"Model Version (name={name}, version={version}) not found")
