@@ -37,13 +37,15 @@ class Format(str, Enum):
 
 
 def say(message: str) -> None:
-    import typer  # here, not above: `tuiflow STORE` starts without it (tuiflow/launch.py)
-
     from tuiflow.locate import mask_password
     from tuiflow.textsafe import inert
 
-    # Messages quote paths and names from the store: one inert line, whatever they hold.
-    typer.echo(f"tuiflow: {inert(mask_password(message), single_line=True)}", err=True)
+    # Messages quote paths and names from the store: one inert line, whatever they hold
+    # (so no escape sequence is left for click.echo to strip, and `tuiflow STORE` reports
+    # without importing typer: tuiflow/launch.py).
+    if sys.stderr is not None:
+        print(f"tuiflow: {inert(mask_password(message), single_line=True)}", file=sys.stderr)
+        sys.stderr.flush()
 
 
 WARNINGS_SHOWN = 5
@@ -67,7 +69,7 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 def die(message: str, code: int) -> NoReturn:
-    """Outside click: report and exit the process."""
+    """Report and exit the process (click's own exit is `fail`)."""
     say(message)
     sys.exit(code)
 
@@ -83,6 +85,8 @@ def guarded(call: Callable[[], object]) -> object:
         die(str(exc), 1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except EOFError:  # stdin closed under a prompt: what click calls an abort
+        die("aborted", 1)
     except (OutputClosed, BrokenPipeError):
         # `tuiflow runs … | head`: the reader left; that is not an error.
         sys.stderr.close()

@@ -65,7 +65,7 @@ def test_exit_handlers_run_and_the_status_is_kept():
     assert good.stderr.strip() == "handler ran"
 
 
-def test_a_plain_store_opens_without_the_command_parser():
+def test_a_plain_store_opens_without_the_command_parser(tmp_path):
     """`tuiflow STORE` reaches the explorer without typer or click (~50 ms of its start)."""
     code = (
         "import sys\n"
@@ -79,9 +79,12 @@ def test_a_plain_store_opens_without_the_command_parser():
         "entry()\n"
     )
 
+    env = {k: v for k, v in ENV.items() if k != "MLFLOW_TRACKING_URI"}
+    env["TUIFLOW_CONFIG"] = str(tmp_path / "none.toml")  # no settings file to complain about
+
     def opened(*args: str) -> str:
         argv = [sys.executable, "-c", code, *args]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=ENV)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
         assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
         return proc.stdout.strip()
 

@@ -21,8 +21,20 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_mlruns"
 
 
 @pytest.fixture(params=["parser", "launch"])
-def main(request: pytest.FixtureRequest):
-    return {"parser": tuiflow.cli.main, "launch": tuiflow.launch.main}[request.param]
+def main(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    if request.param == "parser":
+        return tuiflow.cli.main
+    parse = tuiflow.cli.main
+
+    def parse_unless_plain(argv: list[str]) -> None:
+        # Only a command line with an option, a verb or two words may reach the parser.
+        first = argv[0] if argv else ""
+        options_or_verb = first.startswith("-") or first in tuiflow.cli.subcommands()
+        assert len(argv) > 1 or options_or_verb, f"{argv} went through typer"
+        parse(argv)
+
+    monkeypatch.setattr(tuiflow.cli, "main", parse_unless_plain)
+    return tuiflow.launch.main
 
 
 @pytest.fixture
@@ -153,3 +165,32 @@ def test_only_a_plain_store_or_nothing_skips_the_parser() -> None:
         ["a", "b"],
     ):
         assert plain_open(argv) == (False, None), argv
+
+
+def test_no_store_opens_mlruns_here(call, started, tmp_path, monkeypatch):
+    (tmp_path / "mlruns").symlink_to(SAMPLE)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call()
+    assert (code, out, err) == (0, "", "")
+    assert started[0]["store"].endswith("mlruns")
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "message"),
+    [(KeyboardInterrupt(), 130, ""), (EOFError(), 1, "tuiflow: aborted\n")],
+)
+def test_an_interrupted_explorer_exits_the_same_either_way(
+    call, started, monkeypatch, error, code, message
+):
+    def interrupted(store, **kw):
+        store.close()
+        raise error
+
+    monkeypatch.setattr("tuiflow.ui.app.run_app", interrupted)
+    status, out, err = call(str(SAMPLE))
+    assert (status, out) == (code, "")
+    assert err.strip() == message.strip()
+
+
+def test_installs_made_before_launch_py_still_start() -> None:
+    assert tuiflow.cli.entry is tuiflow.launch.entry  # their console script names this one

@@ -1,5 +1,6 @@
-"""Model registry searches of an MLflow file store (`store/model_registry/file_store.py`):
-the read half of `FileStore`'s registry, over file_registry.py's `RegistryReader`."""
+"""Model registry reads of an MLflow file store (`store/model_registry/file_store.py`):
+searches and look-ups, the read half of `FileStore`'s registry, over file_registry.py's
+`RegistryReader`."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from tuiflow.stores.file_registry import RegistryReader, hides_prompts, is_promp
 
 
 class FileRegistrySearch:
+    """`FileStore`'s registry reads; they use its `RegistryReader` and its root check."""
+
     _registry: RegistryReader
     _check_root: Callable[[], None]  # FileStore's: the store is still there
 
