@@ -29,7 +29,6 @@ or a `tab` into a wide table took 100-250 ms. Here:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -44,12 +43,10 @@ from textual.widgets.data_table import ColumnKey, RowKey
 from tuiflow.ui import keys
 from tuiflow.ui.widgets.kept_lines import KEPT_LINES_INTERNALS, KeptLines, replace_entry
 from tuiflow.ui.widgets.plain_cells import plain_cell_lines
+from tuiflow.ui.widgets.render_ahead import RenderAhead
 
 _UNKNOWN: Any = object()
 BARE_CELLS = 20_000  # rendered cell texts kept; a screen is at most a few thousand
-AHEAD_DELAY_S = 0.15  # after a paint, this long before rendering ahead
-AHEAD_STEP_S = 0.01
-AHEAD_STEP_BUDGET_S = 0.004  # rendering ahead, per step: a key arriving waits this at most
 # DataTable internals the shortcuts rely on (Textual 8); without them it draws as it is.
 _INTERNALS = (
     "_row_locations", "_column_locations", "_cell_render_cache", "_row_render_cache",
@@ -61,7 +58,13 @@ _INTERNALS = (
 _Lines = list[list[Segment]]
 _T = TypeVar("_T")
 
-class NavTable(KeptLines, DataTable[Any]):
+
+def _cropped_away(width: int, style: Style) -> _Lines:
+    """A one-line cell wholly outside the visible columns: the line is cropped to them
+    afterwards, so only its width counts."""
+    return [[Segment(" " * width, style)]]
+
+class NavTable(RenderAhead, KeptLines, DataTable[Any]):
     BINDINGS = keys.TABLE
 
     # Focus shows in the cursor's colour (and, on the main screen, in the pane's border),
@@ -208,7 +211,7 @@ class NavTable(KeptLines, DataTable[Any]):
         counter, which every streamed page bumps, and on focus, which changes the styles of
         the cursor's cells alone (NavTable's CSS): each made it restyle the whole screen."""
         if column_index not in self._shown:
-            return [[Segment(" " * width, base_style)]]  # cropped away: only its width counts
+            return _cropped_away(width, base_style)
         styles = self._cell_styles(base_style, row_index, column_index, cursor, hover)
         key = (row_key, column_key, row_index, column_index, width, self.cell_padding, styles,
                self._edits.get((row_key, column_key), 0))  # fmt: skip
@@ -312,13 +315,13 @@ class NavTable(KeptLines, DataTable[Any]):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         if row_index < 0:  # the header: DataTable draws it again on every added row
             if column_index not in self._shown and self.header_height == 1:
-                return [[Segment(" " * width, base_style)]]  # cropped away, as below
+                return _cropped_away(width, base_style)
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._one_line_row(row_index)
         if row_key is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         if column_index not in self._shown:
-            return [[Segment(" " * width, base_style)]]  # cropped away: only its width counts
+            return _cropped_away(width, base_style)
         column_key = self._column_locations.get_key(column_index)
         cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
                      self._update_count, self._pseudo_class_state)  # fmt: skip
@@ -463,55 +466,3 @@ class NavTable(KeptLines, DataTable[Any]):
             padded = Padding(cell, (0, self.cell_padding))
             lines = console.render_lines(padded, options.update_dimensions(width, 1))
         return lines
-
-    # -- rendering ahead -------------------------------------------------------------------
-
-    def render_lines(self, crop: Any) -> Any:
-        self._frame = {}
-        try:
-            lines = super().render_lines(crop)
-        finally:
-            self._frame = None
-        if self._fast and self._ahead_timer is None:
-            self._ahead_timer = self.set_timer(AHEAD_DELAY_S, self._render_ahead)
-        return lines
-
-    def _render_ahead(self) -> None:
-        """While nothing else happens, the texts of the cells a page up or down, and of the
-        last screen (`G`), so those keys only restyle them; a few milliseconds per step, so
-        a key that arrives meanwhile waits for a step at most."""
-        self._ahead_timer = None
-        self._frame = {}  # nothing changes during a step: what a frame keeps, it keeps
-        try:
-            self._render_ahead_step()
-        finally:
-            self._frame = None
-
-    def _render_ahead_step(self) -> None:
-        height = self.size.height
-        top = round(self.scroll_y)
-        rows = self.row_count
-        wanted = [  # the screen itself is drawn already: found at once
-            *range(top, min(rows, top + 2 * height)),
-            *range(max(0, top - height), min(rows, top)),
-            *range(max(0, rows - height), rows),
-        ]
-        columns = sorted(self._visible_columns())
-        ordered = self.ordered_columns
-        until = time.perf_counter() + AHEAD_STEP_BUDGET_S
-        for row_index in wanted:
-            row_key = self._one_line_row(row_index)
-            if row_key is None:
-                continue
-            for column_index in columns:
-                if column_index >= len(ordered):
-                    continue
-                column = ordered[column_index]
-                width = column.get_render_width(self)
-                entry = self._bare.get(self._bare_key(row_key, column.key, width))
-                if entry is not None:
-                    continue
-                self._bare_cell(row_index, row_key, column_index, column.key, width)
-            if time.perf_counter() > until:
-                self._ahead_timer = self.set_timer(AHEAD_STEP_S, self._render_ahead)
-                return
