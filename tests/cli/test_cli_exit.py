@@ -94,6 +94,31 @@ def test_a_plain_store_opens_without_the_command_parser(tmp_path):
     assert opened(store).split()[0] == opened("open", store).split()[0]
 
 
+@pytest.mark.parametrize(("user_rate", "drawn_at"), [(None, 120), ("30", 30)])
+def test_the_explorer_draws_up_to_120_frames_a_second(user_rate, drawn_at, tmp_path):
+    """Set before Textual is imported (it reads the rate once); the user's own wins."""
+    code = (
+        "import sys, types\n"
+        "probe = types.ModuleType('tuiflow.ui.app')\n"
+        "def run_app(store, **kw):\n"
+        "    import textual.screen\n"
+        "    print(round(1 / textual.screen.UPDATE_PERIOD))\n"
+        "probe.run_app = run_app\n"
+        "sys.modules['tuiflow.ui.app'] = probe\n"
+        "from tuiflow.launch import entry\n"
+        "sys.argv = ['tuiflow'] + sys.argv[1:]\n"
+        "entry()\n"
+    )
+    env = {k: v for k, v in ENV.items() if k not in ("MLFLOW_TRACKING_URI", "TEXTUAL_FPS")}
+    env["TUIFLOW_CONFIG"] = str(tmp_path / "none.toml")
+    if user_rate is not None:
+        env["TEXTUAL_FPS"] = user_rate
+    argv = [sys.executable, "-c", code, SAMPLE.as_posix()]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+    assert proc.stdout.strip() == str(drawn_at)
+
+
 def test_the_process_collects_garbage_less_often():
     proc = _entry_with_exit_handler("gc.get_threshold()", "--version")
     assert proc.returncode == 0, proc.stderr
