@@ -20,9 +20,11 @@ from tuiflow.ui import heap, keys, yielding
 from tuiflow.ui.commands import ActionsProvider, Command
 from tuiflow.ui.history import FilterHistory, default_history_path
 from tuiflow.ui.messages import StoreRetrying
+from tuiflow.ui.prefetch import Prefetch
 from tuiflow.ui.screens.help import HelpScreen
 from tuiflow.ui.screens.main import MainScreen
 from tuiflow.ui.screens.problems import ProblemsScreen, problems_notice, store_problems
+from tuiflow.ui.widgets.runs_pane import RunsPane
 
 # How often the app looks for new store warnings that no screen reported (watch mode, run
 # detail): reading the list is a lock and a copy, so this costs nothing noticeable.
@@ -72,6 +74,9 @@ class TuiflowApp(App[None]):
         if listen is not None:
             # Called in the worker thread doing the read; post_message is thread-safe.
             listen(lambda text: self.post_message(StoreRetrying(text)))
+        # What the main screen shows first, read while Textual starts (prefetch.py).
+        self.prefetch = Prefetch(store, lambda e: RunsPane.first_request(store, e))
+        self.prefetch.start()
 
     @on(events.Mount)
     def _show_notices(self) -> None:

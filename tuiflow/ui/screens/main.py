@@ -24,9 +24,13 @@ from tuiflow.ui.widgets.runs_table import RunsTable
 from tuiflow.ui.widgets.status_bar import StatusBar
 from tuiflow.ui.write_flows import MainWriteFlows
 
+FIRST_FRAME_WAIT_S = 0.05  # for the data read ahead (prefetch.py), before the first frame
+
 
 class MainScreen(QuietFocus, MainWriteFlows, Screen[None]):
     BINDINGS = [*keys.MAIN, *keys.LIVE, *keys.WRITE]
+
+    _resumed = False  # the first resume is the screen's start: what is frozen stays
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -39,6 +43,16 @@ class MainScreen(QuietFocus, MainWriteFlows, Screen[None]):
     def on_mount(self) -> None:
         self.query_one(ExperimentsTable).focus()
         self.query_one(StatusBar).set_experiments_loading(True)
+        # Both panes are mounted, the first frame not yet drawn: what was read ahead while
+        # the app started is shown in it (the messages would arrive after it), and worth
+        # a short wait: the next frame would come 40-80 ms later.
+        self.app.prefetch.wait(FIRST_FRAME_WAIT_S)  # type: ignore[attr-defined]
+        first = self.query_one(ExperimentsPane).first_load()
+        if first is not None:
+            loaded, chosen = first
+            self.on_experiments_loaded(loaded)
+            if chosen:
+                self.on_experiments_chosen(ExperimentsChosen(chosen, focus_runs=False))
 
     # -- messages from the panes ---------------------------------------------------------
 
@@ -48,7 +62,9 @@ class MainScreen(QuietFocus, MainWriteFlows, Screen[None]):
         heap.settle()  # the app is up: its modules and widgets stay
 
     def on_screen_resume(self) -> None:
-        heap.release()  # a screen pushed over this one has closed: its cycles may go
+        if self._resumed:  # not the first time: a screen pushed over this one has closed
+            heap.release()  # its cycles may go
+        self._resumed = True
 
     def on_experiments_chosen(self, message: ExperimentsChosen) -> None:
         self.query_one(RunsPane).show(message.experiments)

@@ -8,6 +8,7 @@ that do not fit scroll.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from textual import events, on, work
@@ -22,6 +23,7 @@ from tuiflow.entities import DELETED, Experiment, ViewType
 from tuiflow.ui import clock, keys, yielding
 from tuiflow.ui.counting import count_runs, short
 from tuiflow.ui.messages import ExperimentsChosen, ExperimentsLoaded, LoadFailed
+from tuiflow.ui.prefetch import settled
 from tuiflow.ui.widgets import cells
 from tuiflow.ui.widgets.find_input import FindInput
 from tuiflow.ui.widgets.nav_table import NavTable
@@ -102,8 +104,22 @@ class ExperimentsPane(Vertical):
         return self.query_one(ExperimentsTable)
 
     def on_mount(self) -> None:
-        self._add_columns()
-        self.reload()
+        self._add_columns()  # the first load starts with the screen: see first_load
+
+    def first_load(self) -> tuple[ExperimentsLoaded, tuple[Experiment, ...]] | None:
+        """The first load, from what was read ahead (prefetch.py). If that is in, it is
+        shown now, and the message the screen would hear is returned, with the experiments
+        whose runs to show: posted, they would arrive after the screen's first frame.
+        Otherwise a worker takes over the read, and the usual messages follow."""
+        self.fetching = True
+        self._update_title()
+        prefetch = getattr(self.app, "prefetch", None)
+        future = prefetch.take_experiments(self.view) if prefetch is not None else None
+        if future is None or not settled(future):
+            self._fetch(self.view, future)
+            return None
+        loaded = ExperimentsLoaded(future.result(), self.view)
+        return loaded, (self._choose() if self._loaded(loaded) else ())
 
     def _add_columns(self) -> None:
         table = self.table
@@ -138,18 +154,23 @@ class ExperimentsPane(Vertical):
         self.reload()
 
     @work(thread=True, exclusive=True, group="experiments", exit_on_error=False)
-    def _fetch(self, view: ViewType) -> None:
+    def _fetch(
+        self, view: ViewType, read_ahead: Future[tuple[Experiment, ...]] | None = None
+    ) -> None:
         worker = get_current_worker()
         store = self.app.store  # type: ignore[attr-defined]
         found: list[Experiment] = []
         token: str | None = None
         try:
-            while True:
-                page = store.search_experiments(view, page_token=token)
-                found.extend(page.items)
-                token = page.next_page_token
-                if not token or worker.is_cancelled:
-                    break
+            if read_ahead is not None:  # the same read, begun before the screen was up
+                found.extend(read_ahead.result())
+            else:
+                while True:
+                    page = store.search_experiments(view, page_token=token)
+                    found.extend(page.items)
+                    token = page.next_page_token
+                    if not token or worker.is_cancelled:
+                        break
         except Exception as exc:  # TuiflowError, or a store bug: shown, never fatal
             self.post_message(LoadFailed("experiments", exc))
             return
@@ -160,6 +181,11 @@ class ExperimentsPane(Vertical):
         if message.view is not self.view:
             message.stop()
             return
+        if self._loaded(message):
+            self._post_chosen(focus_runs=False)
+
+    def _loaded(self, message: ExperimentsLoaded) -> bool:
+        """Show the loaded experiments; whether it was the first load (runs to show)."""
         self.fetching = False
         self.experiments = list(message.experiments)
         ids = {e.experiment_id for e in self.experiments}
@@ -168,9 +194,7 @@ class ExperimentsPane(Vertical):
         self._show_rows()
         self._update_title()
         self._count_all(tuple(e.experiment_id for e in self.experiments))
-        first_load = not self.shown_ids
-        if first_load and self.experiments:
-            self._post_chosen(focus_runs=False)
+        return not self.shown_ids and bool(self.experiments)
 
     def on_load_failed(self, message: LoadFailed) -> None:
         if message.what == "experiments":
@@ -269,10 +293,16 @@ class ExperimentsPane(Vertical):
         current = self.current_experiment()
         return (current,) if current is not None else ()
 
-    def _post_chosen(self, focus_runs: bool) -> None:
+    def _choose(self) -> tuple[Experiment, ...]:
+        """`chosen()`, remembered as the experiments whose runs are shown."""
         chosen = self.chosen()
         if chosen:
             self.shown_ids = tuple(e.experiment_id for e in chosen)
+        return chosen
+
+    def _post_chosen(self, focus_runs: bool) -> None:
+        chosen = self._choose()
+        if chosen:
             self.post_message(ExperimentsChosen(chosen, focus_runs=focus_runs))
 
     def toggle_mark(self) -> None:
