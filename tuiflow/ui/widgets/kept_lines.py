@@ -12,26 +12,16 @@ screen. The header and taller or labelled rows are drawn as DataTable draws them
 from __future__ import annotations
 
 import operator
-from collections.abc import Hashable
-from typing import Any, TypeVar
+from typing import Any
 
 from rich.style import Style
-from textual.cache import LRUCache
 from textual.strip import Strip
 
-LINES = 1_000  # drawn lines kept, as DataTable does
+from tuiflow.ui.widgets.generations import Generations
+
+LINES = 1_000  # drawn lines kept (twice that at most), as DataTable keeps 1,000
 # DataTable internals this relies on, besides those NavTable's own shortcuts use.
 KEPT_LINES_INTERNALS = ("_data", "_get_offsets")
-
-_K = TypeVar("_K", bound=Hashable)
-_V = TypeVar("_V")
-
-
-def replace_entry(cache: LRUCache[_K, _V], key: _K, value: _V) -> None:
-    """`cache[key] = value`, also over an entry that is there: Textual's LRUCache keeps the
-    first value set for a key, so a changed cell or line would be drawn anew every time."""
-    cache.discard(key)
-    cache[key] = value
 
 
 class KeptLines:
@@ -40,8 +30,8 @@ class KeptLines:
 
     def __init__(self, **kwargs: Any) -> None:
         # (row key, line) -> (what else it is made of, the row's cells, the line)
-        self._lines: LRUCache[tuple[Any, int], tuple[Any, tuple[Any, ...], Strip]]
-        self._lines = LRUCache(LINES)
+        self._lines: Generations[tuple[Any, int], tuple[Any, tuple[Any, ...], Strip]]
+        self._lines = Generations(LINES)
         super().__init__(**kwargs)
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
@@ -72,7 +62,7 @@ class KeptLines:
         ):
             return entry[2]
         strip = super()._render_line(y, x1, x2, base_style)
-        replace_entry(self._lines, (row_key, line_no), (made_of, cells, strip))
+        self._lines[row_key, line_no] = (made_of, cells, strip)
         return strip
 
     def _lit_in_row(self, row_index: int) -> tuple[Any, ...]:

@@ -35,18 +35,19 @@ from typing import Any, TypeVar
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
-from textual.cache import LRUCache
 from textual.color import Color
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from tuiflow.ui import keys
-from tuiflow.ui.widgets.kept_lines import KEPT_LINES_INTERNALS, KeptLines, replace_entry
+from tuiflow.ui.widgets.generations import Generations
+from tuiflow.ui.widgets.kept_lines import KEPT_LINES_INTERNALS, KeptLines
 from tuiflow.ui.widgets.plain_cells import plain_cell_lines
 from tuiflow.ui.widgets.render_ahead import RenderAhead
 
 _UNKNOWN: Any = object()
-BARE_CELLS = 20_000  # rendered cell texts kept; a screen is at most a few thousand
+BARE_CELLS = 10_000  # rendered cell texts kept (twice that at most); a screen is a few thousand
+STYLE_IDS = 4_096  # style pairs numbered before the numbering starts again
 # DataTable internals the shortcuts rely on (Textual 8); without them it draws as it is.
 _INTERNALS = (
     "_row_locations", "_column_locations", "_cell_render_cache", "_row_render_cache",
@@ -87,13 +88,17 @@ class NavTable(RenderAhead, KeptLines, DataTable[Any]):
         kwargs.setdefault("zebra_stripes", True)
         # Set before DataTable's __init__: it already reads ordered_columns, which uses these.
         self._frame: dict[Hashable, Any] | None = None  # see _per_frame
-        # (row key, column key, place, width, padding, styles, edits) -> (the formatted cell,
-        # lines)
-        self._styled: LRUCache[tuple[Any, ...], tuple[Any, _Lines]] = LRUCache(BARE_CELLS)
+        # Cells are known by identity (id(cell), checked against the cell kept with the
+        # entry, which keeps the id from being reused): ints hash in C, where a row key
+        # hashes in Python and a style pair in Python twice, several times a cell.
+        # (cell id, place, width, padding, style id, edits) -> (the formatted cell, lines)
+        self._styled: Generations[tuple[int, ...], tuple[Any, _Lines]] = Generations(BARE_CELLS)
+        self._style_ids: dict[tuple[Style, Style], int] = {}  # see _cell_styles
+        self._next_style_id = 0
         super().__init__(**kwargs)
-        # (row key, column key, width, padding, edits) -> (the formatted cell, unstyled lines)
-        self._bare: LRUCache[tuple[Any, ...], tuple[Any, _Lines]] = LRUCache(BARE_CELLS)
-        self._metas: LRUCache[tuple[int, int], Style] = LRUCache(BARE_CELLS)
+        # (cell id, width, padding, edits) -> (the formatted cell, unstyled lines)
+        self._bare: Generations[tuple[int, ...], tuple[Any, _Lines]] = Generations(BARE_CELLS)
+        self._metas: Generations[tuple[int, int], Style] = Generations(BARE_CELLS)
         self._edits: dict[tuple[Any, Any], int] = {}  # (row key, column key) -> updates
         self._span: tuple[int, int] | None = None  # (scroll x, width) the row cache is for
         self._visible: tuple[tuple[Any, ...], frozenset[int]] = ((), frozenset())
@@ -147,12 +152,25 @@ class NavTable(RenderAhead, KeptLines, DataTable[Any]):
         render_cell = self._render_cell
         if self._one_line_row(row_index) is not None:
             cells = self._get_row_renderables(row_index)[1]
+            shown, padding = self._shown, self._padding()
+            fixed_columns = self._fixed_counts()[1]
+            # The styles of each kind of cell in this line, found by ints and bools: the
+            # frame's own look-up hashes the line's style (in Python) once a cell.
+            kinds: dict[tuple[int, bool, bool, bool], tuple[tuple[Style, Style], int]] = {}
 
             def render_cell(row_index: int, column_index: int, base_style: Style, width: int,
                             cursor: bool = False, hover: bool = False) -> Any:  # fmt: skip
+                if column_index not in shown:
+                    return _cropped_away(width, base_style)
+                kind = (id(base_style), column_index < fixed_columns, cursor, hover)
+                styles = kinds.get(kind)
+                if styles is None:
+                    styles = kinds[kind] = self._cell_styles(
+                        base_style, row_index, column_index, cursor, hover
+                    )
                 return self._styled_cell(row_index, row_key, column_index,
                                          column_keys[column_index], cells[column_index],
-                                         base_style, width, cursor, hover)  # fmt: skip
+                                         width, styles, padding)  # fmt: skip
 
         def lit(location: Any, column_index: int) -> bool:  # DataTable._should_highlight
             if cursor_type == "cell":
@@ -204,23 +222,28 @@ class NavTable(RenderAhead, KeptLines, DataTable[Any]):
         return row_pair
 
     def _styled_cell(self, row_index: int, row_key: Any, column_index: int, column_key: Any,
-                     cell: Any, base_style: Style, width: int, cursor: bool,
-                     hover: bool) -> _Lines:  # fmt: skip
-        """`_render_cell` for a cell of a one-line row, kept while the cell, its place and
-        the styles it is drawn in stay the same. DataTable keys its cell cache on its update
-        counter, which every streamed page bumps, and on focus, which changes the styles of
-        the cursor's cells alone (NavTable's CSS): each made it restyle the whole screen."""
-        if column_index not in self._shown:
-            return _cropped_away(width, base_style)
-        styles = self._cell_styles(base_style, row_index, column_index, cursor, hover)
-        key = (row_key, column_key, row_index, column_index, width, self.cell_padding, styles,
-               self._edits.get((row_key, column_key), 0))  # fmt: skip
+                     cell: Any, width: int, styles: tuple[tuple[Style, Style], int],
+                     padding: int) -> _Lines:  # fmt: skip
+        """`_render_cell` for a visible cell of a one-line row (`styles` from
+        _cell_styles), kept while the cell, its place and the styles it is drawn in stay the
+        same. DataTable keys its cell cache on its update counter, which every streamed page
+        bumps, and on focus, which changes the styles of the cursor's cells alone (NavTable's
+        CSS): each made it restyle the whole screen."""
+        edits = self._edits.get((row_key, column_key), 0) if self._edits else 0
+        key = (id(cell), row_index, column_index, width, padding, styles[1], edits)
         entry = self._styled.get(key)
         if entry is not None and entry[0] is cell:
             return entry[1]
         lines = self._restyle(row_index, row_key, column_index, column_key, width, styles)
-        replace_entry(self._styled, key, (cell, lines))
+        self._styled[key] = (cell, lines)
         return lines
+
+    def _fixed_counts(self) -> tuple[int, int]:
+        return self._per_frame("fixed counts", lambda: (self.fixed_rows, self.fixed_columns))
+
+    def _padding(self) -> int:
+        """`cell_padding`, a reactive (four attribute checks a read), once per frame."""
+        return self._per_frame("padding", lambda: self.cell_padding)
 
     def _widths_and_keys(self) -> tuple[list[int], list[Any]]:
         """The columns' widths and keys, in screen order, once per frame."""
@@ -332,13 +355,15 @@ class NavTable(RenderAhead, KeptLines, DataTable[Any]):
             self._cell_render_cache[cache_key] = lines
         return lines
 
-    def _cell_styles(self, base_style: Style, row_index: int, column_index: int,
-                     cursor: bool, hover: bool) -> tuple[Style, Style]:  # fmt: skip
+    def _cell_styles(self, base_style: Style, row_index: int, column_index: int, cursor: bool,
+                     hover: bool) -> tuple[tuple[Style, Style], int]:  # fmt: skip
         """The styles DataTable draws a data cell in, but its meta: (before, after the
-        text's own), worked out once per frame for each kind of cell."""
-        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        text's own), worked out once per frame for each kind of cell, and a number for the
+        pair, the same while the pair is (for cache keys)."""
+        fixed_rows, fixed_columns = self._fixed_counts()
+        fixed = row_index < fixed_rows or column_index < fixed_columns
 
-        def styles() -> tuple[Style, Style]:
+        def styles() -> tuple[tuple[Style, Style], int]:
             component_style, post_style = self._get_styles_to_render_cell(
                 False,
                 False,
@@ -350,16 +375,23 @@ class NavTable(RenderAhead, KeptLines, DataTable[Any]):
                 self.cursor_foreground_priority == "css",
                 self.cursor_background_priority == "css",
             )
-            return base_style + component_style, post_style
+            pair = (base_style + component_style, post_style)
+            style_id = self._style_ids.get(pair)
+            if style_id is None:
+                if len(self._style_ids) >= STYLE_IDS:  # numbers are not reused: old keys miss
+                    self._style_ids.clear()
+                style_id = self._style_ids[pair] = self._next_style_id
+                self._next_style_id += 1
+            return pair, style_id
 
         return self._per_frame(("cell", base_style, fixed, hover, cursor), styles)
 
     def _restyle(self, row_index: int, row_key: Any, column_index: int, column_key: Any,
-                 width: int, styles: tuple[Style, Style]) -> _Lines:  # fmt: skip
+                 width: int, styles: tuple[tuple[Style, Style], int]) -> _Lines:  # fmt: skip
         """The cell's text (rendered once) in `styles` (from _cell_styles), as DataTable
         styles it."""
         bare = self._bare_cell(row_index, row_key, column_index, column_key, width)
-        plain_style, post_style = styles
+        (plain_style, post_style), style_id = styles
         # DataTable gives a segment `row + meta + component + its style + post`, where
         # `plain` is `row + component`. A meta style has no colours, attributes or link, so
         # while the component style (from CSS, which has neither), the segment's style and
@@ -369,7 +401,7 @@ class NavTable(RenderAhead, KeptLines, DataTable[Any]):
         # (so never in Rich's addition cache).
         # Neighbours that come out in the same style (the padding and an unstyled text) are
         # one segment, as the line's `simplify` would make them anyway.
-        combined = self._per_frame(("combined", styles), dict)
+        combined = self._per_frame(("combined", style_id), dict)
         meta = self._cell_meta(row_index, column_index)
         lines = []
         for line in bare:
@@ -425,16 +457,16 @@ class NavTable(RenderAhead, KeptLines, DataTable[Any]):
     ) -> _Lines:
         """The cell's padded text, without the table's styles (rendered once)."""
         cell = self._get_row_renderables(row_index)[1][column_index]
-        key = self._bare_key(row_key, column_key, width)
+        key = self._bare_key(cell, row_key, column_key, width)
         bare = self._bare.get(key)
         if bare is None or bare[0] is not cell:
             bare = (cell, self._render_text(cell, width))
-            replace_entry(self._bare, key, bare)
+            self._bare[key] = bare
         return bare[1]
 
-    def _bare_key(self, row_key: Any, column_key: Any, width: int) -> tuple[Any, ...]:
-        return (row_key, column_key, width, self.cell_padding,
-                self._edits.get((row_key, column_key), 0))  # fmt: skip
+    def _bare_key(self, cell: Any, row_key: Any, column_key: Any, width: int) -> tuple[int, ...]:
+        edits = self._edits.get((row_key, column_key), 0) if self._edits else 0
+        return (id(cell), width, self._padding(), edits)
 
     def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: Any, *,
                     update_width: bool = False) -> None:  # fmt: skip
@@ -461,7 +493,7 @@ class NavTable(RenderAhead, KeptLines, DataTable[Any]):
         options = self._per_frame(
             "options", lambda: self.app.console_options.update(no_wrap=True)
         )
-        lines = plain_cell_lines(cell, width, self.cell_padding, console, options)
+        lines = plain_cell_lines(cell, width, self._padding(), console, options)
         if lines is None:
             padded = Padding(cell, (0, self.cell_padding))
             lines = console.render_lines(padded, options.update_dimensions(width, 1))

@@ -18,10 +18,8 @@ class RenderAhead:
     _frame: dict[Hashable, Any] | None
     _fast: bool
     _ahead_timer: Any
-    _bare: Any
     _visible_columns: Any
     _one_line_row: Any
-    _bare_key: Any
     _bare_cell: Any
     set_timer: Any
     size: Any
@@ -69,12 +67,9 @@ class RenderAhead:
             for column_index in columns:
                 if column_index >= len(ordered):
                     continue
-                column = ordered[column_index]
-                width = column.get_render_width(self)
-                entry = self._bare.get(self._bare_key(row_key, column.key, width))
-                if entry is not None:
-                    continue
-                self._bare_cell(row_index, row_key, column_index, column.key, width)
+                column = ordered[column_index]  # a cell rendered already is found at once
+                self._bare_cell(row_index, row_key, column_index, column.key,
+                                column.get_render_width(self))  # fmt: skip
             if time.perf_counter() > until:
                 self._ahead_timer = self.set_timer(AHEAD_STEP_S, self._render_ahead)
                 return
