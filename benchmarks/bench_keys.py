@@ -85,6 +85,7 @@ class Session:
         event = events.Key(key, char if char is not None else (key if len(key) == 1 else None))
         event.set_sender(self.app)
         start = time.perf_counter()
+        first = len(self.frames)  # frames drawn from here on
         self.pending, self.acted = done, None
         self.app._driver.send_message(event)
         deadline = start + TIMEOUT_S
@@ -97,16 +98,25 @@ class Session:
         finally:
             self.pending = None
         acted = noticed if self.acted is None else min(self.acted, noticed)
-        while not any(t >= acted for t in self.frames[-5:]):
+        while (drawn := next((t for t in self.frames[first:] if t >= acted), None)) is None:
             if time.perf_counter() > deadline:
                 raise TimeoutError(f"key {key!r}: never drawn")
             await asyncio.sleep(0.0005)
-        drawn = next(t for t in self.frames[-5:] if t >= acted)
         self.latency[label].append((drawn - start) * 1000)
         self.busy[label] += busy
 
 
 _session: Session | None = None  # the one running; sessions run one after another
+
+
+def in_view(table: Any) -> bool:
+    """The cursor's row is scrolled into view: DataTable moves the cursor at once and
+    scrolls after the next refresh, so a frame between shows the old rows."""
+    rows = table.scrollable_content_region.height - (
+        table.header_height if table.show_header else 0
+    )
+    top = round(table.scroll_y)
+    return top <= table.cursor_row < top + rows
 
 
 def watch_frames() -> None:
@@ -153,7 +163,9 @@ async def session(
                     await s.key(
                         "experiments j/k while loading",
                         key,
-                        lambda r=row, d=step: experiments.cursor_row == r + d,
+                        lambda r=row, d=step: (
+                            experiments.cursor_row == r + d and in_view(experiments)
+                        ),
                     )
             while not table.row_count:
                 await asyncio.sleep(0.002)
@@ -168,14 +180,24 @@ async def session(
             for _ in range(20):
                 row = table.cursor_row
                 if not at_end():
-                    await s.key("j (down)", "j", lambda r=row: table.cursor_row == r + 1)
+                    await s.key(
+                        "j (down)", "j", lambda r=row: table.cursor_row == r + 1 and in_view(table)
+                    )
             for _ in range(5):
                 row = table.cursor_row
                 if not at_end():
-                    await s.key("pagedown", "pagedown", lambda r=row: table.cursor_row > r)
+                    await s.key(
+                        "pagedown",
+                        "pagedown",
+                        lambda r=row: table.cursor_row > r and in_view(table),
+                    )
             row = table.cursor_row
             if not at_end():
-                await s.key("G (last row, next page)", "G", lambda r=row: table.cursor_row > r)
+                await s.key(
+                    "G (last row, next page)",
+                    "G",
+                    lambda r=row: table.cursor_row > r and in_view(table),
+                )
             await s.key("s (sort)", "s", lambda: table.sort is not None)
             from textual.widgets import Input
 

@@ -10,14 +10,19 @@ import asyncio
 import threading
 
 import pytest
-from uihelp import SAMPLE, choose, row_keys, run_ui, settle
+from uihelp import SAMPLE, choose, row_keys, run_ui, settle, status_text
 
 from tuiflow.entities import ViewType
 from tuiflow.errors import Cancelled, StoreError
 from tuiflow.stores.file import FileStore
 from tuiflow.ui.app import TuiflowApp
 from tuiflow.ui.prefetch import Prefetch, RunsRequest
-from tuiflow.ui.widgets.experiments_pane import ExperimentsTable
+from tuiflow.ui.widgets.experiments_pane import (
+    NAME_WIDTH,
+    ExperimentsPane,
+    ExperimentsTable,
+    name_width,
+)
 from tuiflow.ui.widgets.runs_pane import RunsPane
 from tuiflow.ui.widgets.runs_table import RunsTable
 
@@ -49,13 +54,27 @@ class GatedStore(FileStore):
             self.first_done.set()
 
 
+async def experiments_shown(pilot, app) -> None:
+    for _ in range(3000):  # a busy machine: the read ahead may miss the screen's first frame
+        if app.screen.query_one(ExperimentsTable).row_count:
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("no experiments shown")
+
+
 def first_experiment(store: FileStore):
     return store.search_experiments(ViewType.ACTIVE_ONLY).items[0]
 
 
 def test_the_first_frame_shows_the_experiments_and_the_runs(monkeypatch, sample_store):
     monkeypatch.setattr("tuiflow.ui.screens.main.FIRST_FRAME_WAIT_S", 30.0)  # a busy machine
-    first_frame: list[tuple[int, int]] = []
+    first_frame: list[tuple[object, ...]] = []
+
+    def shown(app: TuiflowApp) -> tuple[object, ...]:
+        experiments = app.screen.query_one(ExperimentsTable)
+        names = experiments.columns["name"].width
+        runs = app.screen.query_one(RunsTable).row_count
+        return experiments.row_count, names, runs, status_text(app)
 
     async def main() -> None:
         app = TuiflowApp(sample_store)
@@ -63,15 +82,19 @@ def test_the_first_frame_shows_the_experiments_and_the_runs(monkeypatch, sample_
 
         def display(screen, renderable) -> None:
             if renderable is not None and not first_frame and screen.query(RunsTable):
-                experiments = screen.query_one(ExperimentsTable).row_count
-                first_frame.append((experiments, screen.query_one(RunsTable).row_count))
+                first_frame.append(shown(app))
             draw(screen, renderable)
 
         app._display = display
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             runs = app.screen.query_one(RunsTable)
-            assert first_frame == [(len(sample_store.search_experiments().items), runs.row_count)]
+            # The experiments, their names at the width they keep, the runs and the status
+            # bar's word on them: the first frame is the one a user keeps seeing.
+            assert first_frame == [shown(app)]
+            assert first_frame[0][0] == len(sample_store.search_experiments().items)
+            pane = app.screen.query_one(ExperimentsPane)
+            assert first_frame[0][1] == name_width(pane.content_size.width) > NAME_WIDTH
             expected = sample_store.search_runs([first_experiment(sample_store).experiment_id])
             assert sorted(row_keys(runs)) == sorted(r.run_id for r in expected.items)
 
@@ -83,10 +106,12 @@ def test_a_read_still_running_is_taken_over_not_started_again():
     first = first_experiment(store)
 
     async def body(pilot, app):
-        runs = app.screen.query_one(RunsTable)
-        assert app.screen.query_one(ExperimentsTable).row_count  # the experiments were in
-        assert runs.row_count == 0  # the runs were not: drawn without them
-        store.gate.set()
+        try:
+            await experiments_shown(pilot, app)
+            runs = app.screen.query_one(RunsTable)
+            assert runs.row_count == 0  # the runs were not in: drawn without them
+        finally:
+            store.gate.set()
         await settle(pilot)
         assert store.searched == [(first.experiment_id,)]  # the read ahead alone
         assert runs.row_count == len(store.search_runs([first.experiment_id]).items) > 0
@@ -105,8 +130,13 @@ def test_choosing_other_runs_while_it_is_read_stops_the_read_ahead(monkeypatch):
     other = next(e for e in store.search_experiments().items if e != first)
 
     async def body(pilot, app):
-        await choose(pilot, app, other.name)
-        await settle(pilot)
+        try:
+            await experiments_shown(pilot, app)
+            await choose(pilot, app, other.name)
+            await settle(pilot)
+        except BaseException:
+            store.gate.set()
+            raise
         runs = app.screen.query_one(RunsTable)
         expected = sorted(r.run_id for r in store.search_runs([other.experiment_id]).items)
         assert sorted(row_keys(runs)) == expected
@@ -159,8 +189,9 @@ def test_asking_for_other_runs_first_drops_the_read_ahead(monkeypatch):
         assert prefetch.take_experiments(ViewType.ACTIVE_ONLY).result(30)
         assert prefetch.take_runs(request("0")) is None
         store.gate.set()
-        assert store.first_done.wait(30)
-        assert store.first_ended == "cancelled"  # at its first progress report
+        prefetch.close(30)
+        # Stopped at its first progress report, or dropped before it began.
+        assert store.first_ended in ("cancelled", None)
         assert prefetch.take_runs(request(iris.experiment_id)) is None  # nothing to hand out
     finally:
         store.gate.set()

@@ -84,3 +84,61 @@ def test_a_workers_cancel_check_steps_aside_and_says_whether_to_stop(monkeypatch
     assert sum(clock.slept) == pytest.approx(yielding.QUIET_S)
     worker.is_cancelled = True
     assert check() is True
+
+
+def test_collection_is_held_off_while_keys_come_and_resumes_when_quiet(monkeypatch):
+    import gc
+    import time
+
+    from tuiflow.ui import heap
+
+    monkeypatch.setattr(heap, "HOLD_QUIET_S", 0.3)
+    assert gc.isenabled()
+    heap.hold()
+    try:
+        assert not gc.isenabled()
+        assert not heap.resume_if_quiet(last_input=time.monotonic())
+        assert not gc.isenabled()
+        assert heap.resume_if_quiet(last_input=time.monotonic() - 1)
+        assert gc.isenabled()
+        monkeypatch.setattr(heap, "HOLD_MAX_S", 0.0)  # held long enough: on again
+        heap.hold()
+        assert heap.resume_if_quiet(last_input=time.monotonic())
+        assert gc.isenabled()
+    finally:
+        heap.resume()
+
+
+def test_the_app_holds_collection_off_for_keys_and_not_for_long(monkeypatch):
+    import gc
+
+    from tuiflow.ui import heap
+
+    monkeypatch.setattr(heap, "HOLD_QUIET_S", 0.3)
+    monkeypatch.setattr(heap, "HOLD_MAX_S", 0.6)
+    seen: dict[str, object] = {}
+
+    async def body(pilot, app):
+        await pilot.press("j")
+        seen["right after a key"] = gc.isenabled()
+        await pilot.pause(0.8)
+        seen["quiet since"] = gc.isenabled()
+        on_while_typing = []
+        for _ in range(25):  # a key every 0.05 s for 1.25 s: never quiet
+            await pilot.press("j", "k")
+            on_while_typing.append(gc.isenabled())
+            await pilot.pause(0.05)
+        seen["on at times while typing on"] = any(on_while_typing)
+        await pilot.press("j")
+
+    store = FileStore(SAMPLE)
+    try:
+        run_ui(store, body)
+    finally:
+        store.close()
+    assert seen == {
+        "right after a key": False,
+        "quiet since": True,
+        "on at times while typing on": True,
+    }
+    assert gc.isenabled()  # the app ended: nothing held

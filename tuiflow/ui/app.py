@@ -12,6 +12,7 @@ from pathlib import Path
 from textual import events, on
 from textual.app import App
 from textual.screen import Screen
+from textual.timer import Timer
 
 from tuiflow.config import DEFAULT_WATCH_SECONDS
 from tuiflow.stores.base import Store
@@ -29,6 +30,8 @@ from tuiflow.ui.widgets.runs_pane import RunsPane
 # How often the app looks for new store warnings that no screen reported (watch mode, run
 # detail): reading the list is a lock and a copy, so this costs nothing noticeable.
 PROBLEMS_CHECK_SECONDS = 2.0
+PREFETCH_CLOSE_S = 5.0  # at most, at exit: it stops at its next progress report
+GC_CHECK_SECONDS = 0.1  # while input holds collection off: is it quiet yet (heap.py)
 
 # Where terminal graphics are likely, textual-image asks the terminal about them when first
 # imported, which only works before Textual owns stdin: terminal_image decides that on import,
@@ -66,13 +69,15 @@ class TuiflowApp(App[None]):
         self.notices = tuple(notices)  # one-line complaints to show once the app runs
         self.problems_reported = 0  # store warnings already announced
         self.runs_shown = threading.Event()  # set once the first runs (or none) are shown
+        self._collection_check: Timer | None = None  # see _show_notices
         if theme:
             self.theme = theme
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
         listen = getattr(store, "set_retry_listener", None)
         if listen is not None:
-            # Called in the worker thread doing the read; post_message is thread-safe.
+            # Called in the thread doing the read (a worker, or the read ahead before the
+            # app's loop runs, when post_message only queues the message).
             listen(lambda text: self.post_message(StoreRetrying(text)))
         # What the main screen shows first, read while Textual starts (prefetch.py).
         self.prefetch = Prefetch(store, lambda e: RunsPane.first_request(store, e))
@@ -83,6 +88,14 @@ class TuiflowApp(App[None]):
         for notice in self.notices:
             self.notify(notice, severity="warning", markup=False, timeout=10)
         self.set_interval(PROBLEMS_CHECK_SECONDS, self.check_problems)
+        # Runs only while input holds garbage collection off (heap.py).
+        self._collection_check = self.set_interval(
+            GC_CHECK_SECONDS, self._resume_collection, pause=True
+        )
+
+    def _resume_collection(self) -> None:
+        if heap.resume_if_quiet(yielding.last_input()):
+            self._collection_check.pause()
 
     # -- what the store skipped (damaged files): one notification, the list on demand ----
 
@@ -126,9 +139,13 @@ class TuiflowApp(App[None]):
         if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown,
                               events.MouseScrollUp)):  # fmt: skip
             yielding.note_input()  # background loads pause for it (yielding.py)
+            heap.hold()  # and garbage collection (heap.py)
+            if self._collection_check is not None:
+                self._collection_check.resume()
         await super().on_event(event)
 
     def on_unmount(self) -> None:
+        heap.resume()
         heap.release()  # the app's objects are all garbage now, cycles included
 
     def action_help(self) -> None:
@@ -160,4 +177,5 @@ def run_app(
     try:
         app.run()
     finally:
+        app.prefetch.close(PREFETCH_CLOSE_S)  # a read still running stops before the store
         store.close()

@@ -49,36 +49,55 @@ class Prefetch:
         self._runs_taken = False
         self._dropped = False
         self._listener: Callable[[int], None] | None = None
+        self._thread = threading.Thread(target=self._read, name="tuiflow-prefetch", daemon=True)
 
     def start(self) -> None:
-        threading.Thread(target=self._read, name="tuiflow-prefetch", daemon=True).start()
+        self._thread.start()
+
+    def close(self, timeout_s: float) -> None:
+        """Before the store is closed: drop the read and give it `timeout_s` to stop (at
+        its next progress report)."""
+        self._dropped = True
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
 
     def _read(self) -> None:
+        # Whatever ends the read (not only Exception), both futures end with it: a pane may
+        # be waiting for either. The pane reports an error as it reports its own reads.
         try:
-            found: list[Experiment] = []
-            token: str | None = None
-            while True:
-                page = self._store.search_experiments(VIEW, page_token=token)
-                found.extend(page.items)
-                token = page.next_page_token
-                if not token:
-                    break
-        # Not only Exception: whatever ends the read, a pane may be waiting for its future.
-        except BaseException as exc:  # the pane reports it as it reports its own reads
-            self._runs.set_exception(Cancelled())
-            self._experiments.set_exception(exc)
-            return
+            self._read_experiments()
+            self._read_runs()
+        except BaseException as exc:
+            for future in (self._experiments, self._runs):
+                if not future.done():
+                    future.set_exception(exc)
+        finally:
+            if not self._runs.done():
+                self._runs.set_exception(Cancelled())
+            self._listener = None  # the pane that took the read over, no longer needed
+
+    def _read_experiments(self) -> None:
+        found: list[Experiment] = []
+        token: str | None = None
+        while True:
+            page = self._store.search_experiments(VIEW, page_token=token)
+            found.extend(page.items)
+            token = page.next_page_token
+            if not token:
+                break
         experiments = tuple(found)
         # The experiments pane shows them in this order, the cursor on the first.
         request = self._first_request(experiments[0]) if experiments else None
         with self._lock:
             self._request = request
         self._experiments.set_result(experiments)
+
+    def _read_runs(self) -> None:
+        request = self._request
         if request is None or self._dropped:
-            self._runs.set_exception(Cancelled())
             return
-        try:
-            page = self._store.search_runs(
+        self._runs.set_result(
+            self._store.search_runs(
                 list(request.experiment_ids),
                 filter=request.filter_text or None,
                 order_by=list(request.order_by),
@@ -86,10 +105,7 @@ class Prefetch:
                 max_results=request.max_results,
                 on_progress=self._progress,
             )
-        except BaseException as exc:
-            self._runs.set_exception(exc)
-        else:
-            self._runs.set_result(page)
+        )
 
     def _progress(self, examined: int) -> None:
         if self._dropped:
@@ -102,10 +118,9 @@ class Prefetch:
 
     def wait(self, budget_s: float) -> None:
         """Give the reads up to `budget_s` to finish: the main screen waits this long for
-        them before its first frame. Meanwhile this thread holds the interpreter lock, not
-        the reader: Textual starting up (CPU-bound) makes every one of its file reads wait
-        for the lock (up to 5 ms each), so ten runs took 70 ms in the background and 3 ms
-        here."""
+        them before its first frame. Waiting also lets the reader have the interpreter
+        lock: behind Textual's CPU-bound start, every one of its file reads waited for it
+        (up to 5 ms each), and ten runs took 70 ms instead of 3."""
         wait([self._runs], timeout=budget_s)  # the runs are settled last
 
     def take_experiments(self, view: ViewType) -> Future[tuple[Experiment, ...]] | None:
@@ -129,7 +144,8 @@ class Prefetch:
             return self._runs
 
     def listen(self, progress: Callable[[int], None]) -> None:
-        """`progress(examined)` from now on, in the reading thread, for the page taken."""
+        """`progress(examined)` from now on, in the reading thread, for the page taken; it
+        may raise Cancelled to stop the read."""
         self._listener = progress
 
 

@@ -26,6 +26,11 @@ def note_input() -> None:
     _last_input = time.monotonic()
 
 
+def last_input() -> float:
+    """time.monotonic() of the last key or click (-inf before the first)."""
+    return _last_input
+
+
 def step_aside() -> None:
     """In a worker, between chunks of work: wait until input has been quiet for QUIET_S,
     or STEP_ASIDE_MAX_S at most."""

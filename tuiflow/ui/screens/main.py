@@ -53,6 +53,7 @@ class MainScreen(QuietFocus, MainWriteFlows, Screen[None]):
             self.on_experiments_loaded(loaded)
             if chosen:
                 self.on_experiments_chosen(ExperimentsChosen(chosen, focus_runs=False))
+                self.on_runs_status(self.query_one(RunsPane).status())  # its message: later
 
     # -- messages from the panes ---------------------------------------------------------
 

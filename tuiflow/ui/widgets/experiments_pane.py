@@ -33,6 +33,7 @@ VIEW_CYCLE = (ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY, ViewType.ALL)
 VIEW_LABEL = {ViewType.ACTIVE_ONLY: "active", ViewType.DELETED_ONLY: "deleted", ViewType.ALL: "all"}
 MARK = "●"
 NAME_WIDTH = 15  # before the pane knows its size
+PANE_SHARE, PANE_MIN, PANE_MAX = 30, 22, 64  # the pane's width (percent, cells): its CSS
 MIN_NAME, MAX_NAME = 8, 32
 RUNS_WIDTH, UPDATED_WIDTH, ID_WIDTH = 4, 9, 18
 
@@ -71,7 +72,7 @@ class ExperimentsTable(NavTable):
 class ExperimentsPane(Vertical):
     DEFAULT_CSS = """
     ExperimentsPane {
-        width: 30%;
+        width: 30%;  /* PANE_SHARE, PANE_MIN, PANE_MAX */
         min-width: 22;
         max-width: 64;
         border: round $panel-lighten-2;
@@ -118,6 +119,14 @@ class ExperimentsPane(Vertical):
         if future is None or not settled(future):
             self._fetch(self.view, future)
             return None
+        # Rows built now are drawn before the first layout sizes the pane: at the width it
+        # will find (else the first resize builds them all again, a frame later).
+        pane = min(PANE_MAX, max(PANE_MIN, self.app.size.width * PANE_SHARE // 100))
+        width = name_width(pane - 2)  # its border
+        if width != self.name_width:
+            self.name_width = width
+            self.table.clear(columns=True)
+            self._add_columns()
         loaded = ExperimentsLoaded(future.result(), self.view)
         return loaded, (self._choose() if self._loaded(loaded) else ())
 

@@ -9,6 +9,7 @@ runs view (active, deleted, all); watch mode and export live in `RunsLive`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 
 from rich.text import Text
@@ -165,11 +166,26 @@ class RunsPane(RunsLive, Vertical):
             loaded = RunsLoaded(self.generation, page.items, page.next_page_token, append=False)
             self.on_runs_loaded(loaded)
         else:
+            if read_ahead is not None:  # still being read: this request's progress and stop
+                prefetch.listen(self._progress_of(self.generation))
             self._post_status()
             self._fetch(self.generation, self.experiment_ids, self.filter_text, self.order_by,
                         None, read_ahead)  # fmt: skip
         if self.filter_text and self.experiment_ids not in self.totals:
             self._count(self.experiment_ids, self.view)
+
+    def _progress_of(self, generation: int) -> Callable[[int], None]:
+        """For a read taken over (prefetch.py): its progress shown while it is this pane's
+        latest request, and the read stopped once it is not (a newer one, Esc). Attached
+        here, in the UI thread: a worker cancelled before it runs would never attach it."""
+
+        def progress(examined: int) -> None:
+            if generation != self.generation:
+                raise Cancelled()
+            self.post_message(RunsProgress(generation, examined))
+            yielding.step_aside()
+
+        return progress
 
     def _request(self) -> RunsRequest:
         """What `reload` asks the store for."""
@@ -207,7 +223,6 @@ class RunsPane(RunsLive, Vertical):
 
         try:
             if read_ahead is not None:  # the same search, begun before the screen was up
-                self.app.prefetch.listen(progress)  # type: ignore[attr-defined]
                 page = read_ahead.result()
             else:
                 page = store.search_runs(
@@ -377,18 +392,20 @@ class RunsPane(RunsLive, Vertical):
             self.query_one("#runs-empty", Static).update(text)
 
     def _post_status(self) -> None:
+        self.post_message(self.status())
+
+    def status(self) -> RunsStatus:
+        """What the status bar says of the runs."""
         total = self.totals.get(self.experiment_ids)
-        self.post_message(
-            RunsStatus(
-                experiments=self.experiments,
-                shown=len(self.runs),
-                more=self.next_token is not None,
-                total=total[0] if total else None,
-                total_complete=total[1] if total else False,
-                filtered=bool(self.filter_text),
-                loading=self.fetching,
-                examined=self.examined if self.fetching else None,
-                view=self.view,
-                watching=self.watch_seconds,
-            )
+        return RunsStatus(
+            experiments=self.experiments,
+            shown=len(self.runs),
+            more=self.next_token is not None,
+            total=total[0] if total else None,
+            total_complete=total[1] if total else False,
+            filtered=bool(self.filter_text),
+            loading=self.fetching,
+            examined=self.examined if self.fetching else None,
+            view=self.view,
+            watching=self.watch_seconds,
         )
