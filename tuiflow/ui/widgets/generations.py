@@ -20,7 +20,7 @@ _MISSING: object = object()
 
 
 class Generations(Generic[K, V]):
-    """At most `2 * size` entries; at least the `size` most recently set or used."""
+    """At most about `2 * size` entries; at least the `size` most recently set or used."""
 
     def __init__(self, size: int) -> None:
         self._size = size

@@ -153,16 +153,16 @@ class NavTable(RenderAhead, KeptLines, DataTable[Any]):
         if self._one_line_row(row_index) is not None:
             cells = self._get_row_renderables(row_index)[1]
             shown, padding = self._shown, self._padding()
-            fixed_columns = self._fixed_counts()[1]
-            # The styles of each kind of cell in this line, found by ints and bools: the
-            # frame's own look-up hashes the line's style (in Python) once a cell.
+            fixed_count = self._fixed_counts()[1]
+            # Each kind of cell's styles in this line, by ints and bools (the frame's look-up
+            # hashes a style in Python); both base styles live through the line: ids hold.
             kinds: dict[tuple[int, bool, bool, bool], tuple[tuple[Style, Style], int]] = {}
 
             def render_cell(row_index: int, column_index: int, base_style: Style, width: int,
                             cursor: bool = False, hover: bool = False) -> Any:  # fmt: skip
                 if column_index not in shown:
                     return _cropped_away(width, base_style)
-                kind = (id(base_style), column_index < fixed_columns, cursor, hover)
+                kind = (id(base_style), column_index < fixed_count, cursor, hover)
                 styles = kinds.get(kind)
                 if styles is None:
                     styles = kinds[kind] = self._cell_styles(
