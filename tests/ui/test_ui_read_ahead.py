@@ -54,6 +54,19 @@ class GatedStore(FileStore):
             self.first_done.set()
 
 
+def run_gated(store: GatedStore, body) -> None:
+    """`run_ui` from the app's start; the gate opens and the store closes however it ends."""
+    try:
+        run_ui(store, body, settle_first=False)
+    finally:
+        store.gate.set()
+        store.close()
+
+
+def first_page(experiment_id: str) -> RunsRequest:
+    return RunsRequest((experiment_id,), "", (), ViewType.ACTIVE_ONLY, 500)
+
+
 async def experiments_shown(pilot, app) -> None:
     for _ in range(3000):  # a busy machine: the read ahead may miss the screen's first frame
         if app.screen.query_one(ExperimentsTable).row_count:
@@ -116,11 +129,7 @@ def test_a_read_still_running_is_taken_over_not_started_again():
         assert store.searched == [(first.experiment_id,)]  # the read ahead alone
         assert runs.row_count == len(store.search_runs([first.experiment_id]).items) > 0
 
-    try:
-        run_ui(store, body, settle_first=False)
-    finally:
-        store.gate.set()
-        store.close()
+    run_gated(store, body)
 
 
 def test_choosing_other_runs_while_it_is_read_stops_the_read_ahead(monkeypatch):
@@ -149,16 +158,12 @@ def test_choosing_other_runs_while_it_is_read_stops_the_read_ahead(monkeypatch):
         assert store.first_ended == "cancelled"
         assert sorted(row_keys(runs)) == expected  # its runs never shown
 
-    try:
-        run_ui(store, body, settle_first=False)
-    finally:
-        store.gate.set()
-        store.close()
+    run_gated(store, body)
 
 
 def test_the_read_ahead_is_handed_out_once_and_only_for_what_was_read(sample_store):
     def request(experiment) -> RunsRequest:
-        return RunsRequest((experiment.experiment_id,), "", (), ViewType.ACTIVE_ONLY, 500)
+        return first_page(experiment.experiment_id)
 
     prefetch = Prefetch(sample_store, request)
     prefetch.start()
@@ -180,19 +185,16 @@ def test_asking_for_other_runs_first_drops_the_read_ahead(monkeypatch):
     store = GatedStore(SAMPLE)
     iris = store.get_experiment_by_name("iris_experiment")
 
-    def request(experiment_id: str) -> RunsRequest:
-        return RunsRequest((experiment_id,), "", (), ViewType.ACTIVE_ONLY, 500)
-
-    prefetch = Prefetch(store, lambda first: request(iris.experiment_id))
+    prefetch = Prefetch(store, lambda first: first_page(iris.experiment_id))
     prefetch.start()
     try:
         assert prefetch.take_experiments(ViewType.ACTIVE_ONLY).result(30)
-        assert prefetch.take_runs(request("0")) is None
+        assert prefetch.take_runs(first_page("0")) is None
         store.gate.set()
         prefetch.close(30)
         # Stopped at its first progress report, or dropped before it began.
         assert store.first_ended in ("cancelled", None)
-        assert prefetch.take_runs(request(iris.experiment_id)) is None  # nothing to hand out
+        assert prefetch.take_runs(first_page(iris.experiment_id)) is None  # nothing to hand out
     finally:
         store.gate.set()
         store.close()
@@ -205,7 +207,7 @@ def test_a_store_without_experiments_reads_no_runs(tmp_path):
     prefetch.start()
     prefetch.wait(30)
     assert prefetch.take_experiments(ViewType.ACTIVE_ONLY).result() == ()
-    assert prefetch.take_runs(RunsRequest(("0",), "", (), ViewType.ACTIVE_ONLY, 500)) is None
+    assert prefetch.take_runs(first_page("0")) is None
     store.close()
 
 
