@@ -7,10 +7,10 @@ words. Times are integer milliseconds since the epoch, as MLflow stores them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -176,3 +176,35 @@ class Page(Generic[T]):
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+def quick_constructor(cls: type[T]) -> Callable[..., T]:
+    """A constructor for the frozen slots dataclass `cls`, with its signature, about four
+    times quicker than its own.
+
+    A frozen dataclass's `__init__` sets each field through `object.__setattr__` (its own
+    `__setattr__` refuses): 2 us for a Run against 0.3 us for a mutable one, and a warm
+    search of 10,000 runs builds some 20,000 runs and as many metrics. The constructor is a
+    mutable twin with the same slots, whose `__init__` stores the fields directly and then
+    makes the new object a `cls` (the layouts match, so Python allows the `__class__`
+    change). What it returns is an ordinary `cls`: frozen, equal to one built by `cls(...)`.
+    """
+    namespace: dict[str, Any] = {"__annotations__": {}, "__module__": cls.__module__}
+    for f in fields(cls):  # type: ignore[arg-type]
+        namespace["__annotations__"][f.name] = f.type
+        if f.default is not MISSING:
+            namespace[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            namespace[f.name] = field(default_factory=f.default_factory)
+
+    def __post_init__(self: Any) -> None:  # noqa: N807 - dataclass's hook, by name
+        self.__class__ = cls
+
+    namespace["__post_init__"] = __post_init__
+    twin = type(f"Quick{cls.__name__}", (), namespace)
+    return dataclass(slots=True, repr=False, eq=False, match_args=False)(twin)
+
+
+# The stores' hot paths build runs and metrics with these.
+new_run: Callable[..., Run] = quick_constructor(Run)
+new_metric: Callable[..., Metric] = quick_constructor(Metric)

@@ -323,3 +323,22 @@ def test_help_does_not_load_heavy_modules():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_a_verb_runs_in_an_app_of_its_own_that_reads_as_the_whole_one():
+    """`main` builds only the verb it runs; its help, usage and errors are unchanged."""
+    from typer.testing import CliRunner
+
+    from tuiflow.cli import _app_for, _name, app, subcommands
+
+    assert _app_for(["--help"]) is app and _app_for(["--version"]) is app
+    runner = CliRunner()
+    for verb in sorted(subcommands()):
+        one = _app_for([verb, "--help"])
+        assert one.registered_commands == [c for c in app.registered_commands if _name(c) == verb]
+        for tail in (["--help"], ["--no-such-option"]):
+            whole = runner.invoke(app, [verb, *tail], prog_name="tuiflow")
+            alone = runner.invoke(one, [verb, *tail], prog_name="tuiflow")
+            assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output), verb
+            assert verb in alone.output
+    assert {_name(c) for c in app.registered_commands} == subcommands()  # app kept whole

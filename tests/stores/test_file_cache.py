@@ -351,3 +351,30 @@ def test_cli_cache_on_off_and_read_only_home(store_root, tmp_path: Path) -> None
     (home / ".cache").write_text("not a directory")
     ro = _cli(args, env)
     assert ro.returncode == 0 and ro.stdout == off.stdout and ro.stderr == ""
+
+
+@pytest.mark.parametrize("collecting", [True, False], ids=["gc-on", "gc-off"])
+def test_loading_the_cache_leaves_collection_as_it_was(
+    store_root, tmp_path: Path, collecting: bool
+) -> None:
+    """Shards load with the collector off; a program's own setting survives the load,
+    a corrupt shard included."""
+    import gc
+
+    root, _, ids = store_root
+    cache = tmp_path / "cache"
+    expected = _everything(FileStore(root, cache_dir=None), ids["exp"])
+    store = _cached(root, cache)
+    _everything(store, ids["exp"])
+    store.close()
+    was = gc.isenabled()
+    try:
+        (gc.enable if collecting else gc.disable)()
+        assert _everything(_cached(root, cache), ids["exp"]) == expected
+        assert gc.isenabled() is collecting
+        for f in cache.rglob("*.marshal"):
+            f.write_bytes(b"\x00garbage")
+        assert _everything(_cached(root, cache), ids["exp"]) == expected
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -23,6 +23,7 @@ pickle).
 from __future__ import annotations
 
 import contextlib
+import gc
 import marshal
 import os
 import threading
@@ -202,7 +203,7 @@ class FileCache:
                 with open(file, "rb") as fh:
                     # loads(read()), not load(fh): load reads a file object piecemeal,
                     # measured 30x slower on a 1.5 MB shard.
-                    data = marshal.loads(fh.read())
+                    data = _loads_uncollected(fh.read())
                 if (
                     isinstance(data, tuple)
                     and len(data) == 3
@@ -241,6 +242,21 @@ class FileCache:
 
 
 MISSING = _MISSING
+
+
+def _loads_uncollected(data: bytes) -> Any:
+    """marshal.loads with the collector off: a 1.5 MB shard is ~60,000 new tuples, and
+    collections triggered by them (which can find no cycle: marshal data has none) made a
+    load 1.7x slower, 55 against 32 ms for three shards."""
+    # Turned back on only if it was on: a program that keeps collection off (the UI holds
+    # it off while keys arrive) keeps it off.
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        return marshal.loads(data)
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def default_directory() -> str | None:

@@ -46,7 +46,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tuiflow.entities import Dataset, DatasetInput, Metric, Page, Run
+from tuiflow.entities import Dataset, DatasetInput, Metric, Page, Run, new_metric, new_run
 from tuiflow.query import evaluate
 from tuiflow.stores.base import paginate
 from tuiflow.stores.yamlio import is_safe_key
@@ -121,9 +121,9 @@ def encode_run(run: Run) -> tuple:
 
 def decode_run(t: tuple) -> Run:
     scalars, metrics, params, tags, inputs = t
-    return Run(
+    return new_run(
         **dict(zip(_SCALARS, scalars, strict=True)),
-        metrics={m[0]: Metric(*m) for m in metrics},
+        metrics={m[0]: new_metric(*m) for m in metrics},
         params=params,
         tags=tags,
         inputs=tuple(DatasetInput(Dataset(*d), tags) for d, tags in inputs),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tuiflow.entities import Metric
+from tuiflow.entities import Metric, new_metric
 from tuiflow.stores.yamlio import TooLarge, iter_chunks, read_bytes
 
 # (timestamp, value, step, dataset_name, dataset_digest)
@@ -136,7 +136,7 @@ def latest_event(data: bytes, key: str) -> Event | None:
 
 def to_metric(key: str, event: Event) -> Metric:
     ts, value, step, name, digest = event
-    return Metric(key, value, ts, step, name, digest)
+    return new_metric(key, value, ts, step, name, digest)
 
 
 def latest_of_file(path: str, key: str) -> Metric | None:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from tuiflow.entities import Experiment, Metric, Run
+from tuiflow.entities import Experiment, Metric, Run, new_run
 from tuiflow.stores import file_tracking as ft
 from tuiflow.stores.file_cache import MISSING, FileCache, Sig, sig_of, stat_sig
 from tuiflow.stores.file_metrics import WHOLE_FILE_MAX, latest_event, to_metric
@@ -135,7 +135,7 @@ class CachedReads:
         path = run_path + "/meta.yaml"
         value, sig = self.cache.lookup(path)
         if value is not MISSING:
-            return Run(name, experiment_id, *value[:7], deleted_time=value[7])
+            return new_run(name, experiment_id, *value[:7], deleted_time=value[7])
         counting = _Counting(warn)
         fallback: list[bool] = []
         info = ft.read_run_info(run_path, name, experiment_id, counting, fallback)

@@ -25,6 +25,7 @@ from tuiflow.entities import (
     Experiment,
     Metric,
     Run,
+    new_run,
 )
 from tuiflow.stores.file_metrics import WHOLE_FILE_MAX, latest_event, read_latest, to_metric
 from tuiflow.stores.yamlio import MetaError, is_safe_key, read_meta, read_text, read_tree
@@ -299,7 +300,7 @@ def read_run_info(
             RUN_NAME_TAG, ""
         )
     user_id = meta.get("user_id")
-    return Run(
+    return new_run(
         run_id=dir_name,
         experiment_id=experiment_id,
         run_name=str(run_name),
@@ -321,7 +322,7 @@ def with_data(
     inputs: tuple[DatasetInput, ...],
 ) -> Run:
     """`info` with run data; a direct constructor call (dataclasses.replace is slow)."""
-    return Run(
+    return new_run(
         info.run_id,
         info.experiment_id,
         info.run_name,

@@ -22,6 +22,8 @@ from tuiflow.entities import (
     ModelVersion,
     RegisteredModel,
     Run,
+    new_metric,
+    new_run,
 )
 
 _NON_FINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
@@ -56,7 +58,7 @@ def experiment(data: Json) -> Experiment:
 
 
 def metric(data: Json) -> Metric:
-    return Metric(
+    return new_metric(
         key=data["key"],
         value=to_float(data.get("value", 0.0)),
         timestamp=int(data.get("timestamp", 0)),
@@ -92,7 +94,7 @@ def run(data: Json) -> Run:
     body = data.get("data") or {}
     tags = _tags(body.get("tags"))
     inputs = data.get("inputs") or {}
-    return Run(
+    return new_run(
         run_id=info.get("run_id") or info["run_uuid"],
         experiment_id=str(info.get("experiment_id", "")),
         run_name=info.get("run_name") or tags.get(RUN_NAME_TAG, ""),

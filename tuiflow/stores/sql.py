@@ -27,6 +27,8 @@ from tuiflow.entities import (
     RegisteredModel,
     Run,
     ViewType,
+    new_metric,
+    new_run,
 )
 from tuiflow.errors import InvalidArgumentError, NotFoundError, StoreError
 from tuiflow.locate import mask_password
@@ -77,7 +79,9 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 
 def _metric(key: str, value: float, timestamp: int, step: int, is_nan: Any) -> Metric:
-    return Metric(key, math.nan if is_nan else float(value), int(timestamp or 0), int(step or 0))
+    return new_metric(
+        key, math.nan if is_nan else float(value), int(timestamp or 0), int(step or 0)
+    )
 
 
 class SqlStore(SqlWrites):
@@ -323,7 +327,7 @@ class SqlStore(SqlWrites):
                     out[rid][key] = value
         inputs = self._inputs(conn, ids)
         return [
-            Run(
+            new_run(
                 run_id=r.run_uuid,
                 experiment_id=str(r.experiment_id),
                 # Runs logged by MLflow <= 1.29 have no runs.name; MLflow falls back to the tag.
