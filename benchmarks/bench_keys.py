@@ -245,11 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     # the app run here in process should too, or its keys pay collections the real one
     # does not (about 50 young collections, ~10 ms, in one `tab`).
     from tuiflow.cli_support import collect_less
-    from tuiflow.explore import set_frame_rate
+    from tuiflow.explore import frame_rate
 
     collect_less()
-    set_frame_rate()  # as `tuiflow` does before it imports Textual
-    watch_frames()
+    with frame_rate():  # as `tuiflow` imports Textual
+        watch_frames()
     work = Path(tempfile.mkdtemp(prefix="tuiflow-bench-keys-"))
     cache = work / "cache"
     os.environ["TUIFLOW_CACHE_DIR"] = str(cache)

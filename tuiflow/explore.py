@@ -7,6 +7,8 @@ parser (tuiflow/launch.py), so both start the same explorer from the same argume
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from tuiflow.cli_support import die, open_for_cli, say
 from tuiflow.errors import InvalidArgumentError
@@ -19,9 +21,19 @@ from tuiflow.errors import InvalidArgumentError
 FRAME_RATE = 120
 
 
-def set_frame_rate() -> None:
-    """Before Textual is imported (it reads the rate once); a TEXTUAL_FPS the user set wins."""
-    os.environ.setdefault("TEXTUAL_FPS", str(FRAME_RATE))
+@contextmanager
+def frame_rate() -> Iterator[None]:
+    """Around Textual's import (it reads TEXTUAL_FPS once, then): FRAME_RATE, unless the
+    user set a rate. Only for that import: a process tuiflow starts (an editor, a shell, a
+    Textual app) gets the environment the user gave tuiflow."""
+    ours = "TEXTUAL_FPS" not in os.environ
+    if ours:
+        os.environ["TEXTUAL_FPS"] = str(FRAME_RATE)
+    try:
+        yield
+    finally:
+        if ours:
+            os.environ.pop("TEXTUAL_FPS", None)
 
 
 def explore(
@@ -36,11 +48,11 @@ def explore(
     config, complaint = load_config()
     if complaint:
         say(complaint)
-    set_frame_rate()
     try:
-        from textual.theme import BUILTIN_THEMES
+        with frame_rate():
+            from textual.theme import BUILTIN_THEMES
 
-        from tuiflow.ui.app import run_app
+            from tuiflow.ui.app import run_app
     except ImportError:
         die(
             "the terminal explorer is not available in this build; "

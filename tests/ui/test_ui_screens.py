@@ -164,12 +164,21 @@ def test_loading_is_shown_while_runs_are_read():
         try:
             await pilot.pause(0.3)
             assert "loading…" in status_text(app)
-            assert plain(app.screen.query_one("#runs-empty").render()) == "loading…"
+            note = app.screen.query_one("#runs-empty")
+            table = app.screen.query_one(RunsTable)
+            assert plain(note.render()) == "loading…"
+            # The note fills the pane; the table keeps only its header row above it.
+            assert note.display and note.region.height > 5
+            assert table.region.height == 1
         finally:
             store.release.set()
         await settle(pilot)
         assert "loading" not in status_text(app)
-        assert app.screen.query_one(RunsTable).row_count > 0
+        assert table.row_count > 0
+        assert not note.display and note.region.height == 0
+        # The table fills the pane below the filter bar again (not just its rows' height).
+        pane = app.screen.query_one("#runs-pane")
+        assert table.region.bottom == pane.content_region.bottom > table.row_count + 5
 
     run_ui(store, body, settle_first=False)
 

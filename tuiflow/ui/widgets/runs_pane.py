@@ -69,12 +69,6 @@ class RunsPane(RunsLive, Vertical):
         color: $text-muted;
         display: none;
     }
-    RunsPane.-empty #runs-empty {
-        display: block;
-    }
-    RunsPane.-empty RunsTable {
-        height: auto;
-    }
     """
 
     def __init__(self, history: FilterHistory) -> None:
@@ -157,7 +151,6 @@ class RunsPane(RunsLive, Vertical):
         self.fetching = True
         self.examined = None
         self.next_token = None
-        self._set_empty("loading…" if not self.runs else None)
         prefetch = getattr(self.app, "prefetch", None)
         read_ahead = prefetch.take_runs(self._request()) if prefetch is not None else None
         if read_ahead is not None and settled(read_ahead):
@@ -166,6 +159,7 @@ class RunsPane(RunsLive, Vertical):
             loaded = RunsLoaded(self.generation, page.items, page.next_page_token, append=False)
             self.on_runs_loaded(loaded)
         else:
+            self._set_empty("loading…" if not self.runs else None)
             if read_ahead is not None:  # still being read: this request's progress and stop
                 prefetch.listen(self._progress_of(self.generation))
             self._post_status()
@@ -387,9 +381,20 @@ class RunsPane(RunsLive, Vertical):
     # -- display -------------------------------------------------------------------------
 
     def _set_empty(self, text: str | None) -> None:
-        self.set_class(text is not None, "-empty")
+        """The note in place of the runs (`text`), or the runs (None)."""
+        # Inline styles on the two widgets, not a class on the pane: a class change
+        # restyles every widget in the pane, 5 ms each way, twice before the first frame.
+        note = self.query_one("#runs-empty", Static)
         if text is not None:
-            self.query_one("#runs-empty", Static).update(text)
+            note.update(text)
+        if note.display == (text is not None):
+            return
+        note.display = text is not None
+        table = self.table
+        if text is not None:
+            table.styles.height = "auto"  # the header row only, above the note
+        elif table.styles.clear_rule("height"):
+            table.refresh(layout=True)
 
     def _post_status(self) -> None:
         self.post_message(self.status())
