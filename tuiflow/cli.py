@@ -29,6 +29,8 @@ from tuiflow.cli_support import (
 from tuiflow.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
+    from typer.models import CommandInfo
+
     from tuiflow.entities import Run
 
 app = typer.Typer(
@@ -347,7 +349,7 @@ def _app_for(args: list[str]) -> typer.Typer:
     return one
 
 
-def _name(command: typer.models.CommandInfo) -> str:
+def _name(command: CommandInfo) -> str:
     return command.name or (command.callback.__name__.replace("_", "-") if command.callback else "")
 
 

@@ -116,6 +116,15 @@ def store_root(tmp_path: Path) -> tuple[Path, str, dict[str, str]]:
     return root, uri, ids
 
 
+def _warmed(root: Path, cache: Path, exp: str) -> dict[str, Any]:
+    """What the uncached store answers, after a cached store has written `cache`."""
+    expected = _everything(FileStore(root, cache_dir=None), exp)
+    store = _cached(root, cache)
+    _everything(store, exp)
+    store.close()
+    return expected
+
+
 def test_warm_reads_equal_cold_and_uncached(store_root, tmp_path: Path) -> None:
     root, _, ids = store_root
     plain = _everything(FileStore(root, cache_dir=None), ids["exp"])
@@ -273,10 +282,7 @@ def test_half_written_metric_line_is_not_frozen(store_root, tmp_path: Path) -> N
 def test_corrupt_or_foreign_cache_files_are_ignored(store_root, tmp_path: Path) -> None:
     root, _, ids = store_root
     cache = tmp_path / "cache"
-    expected = _everything(FileStore(root, cache_dir=None), ids["exp"])
-    store = _cached(root, cache)
-    _everything(store, ids["exp"])
-    store.close()
+    expected = _warmed(root, cache, ids["exp"])
     files = list(cache.rglob("*.marshal"))
     assert files
     for i, f in enumerate(files):
@@ -355,22 +361,29 @@ def test_cli_cache_on_off_and_read_only_home(store_root, tmp_path: Path) -> None
 
 @pytest.mark.parametrize("collecting", [True, False], ids=["gc-on", "gc-off"])
 def test_loading_the_cache_leaves_collection_as_it_was(
-    store_root, tmp_path: Path, collecting: bool
+    store_root, tmp_path: Path, collecting: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Shards load with the collector off; a program's own setting survives the load,
     a corrupt shard included."""
     import gc
+    import marshal
 
     root, _, ids = store_root
     cache = tmp_path / "cache"
-    expected = _everything(FileStore(root, cache_dir=None), ids["exp"])
-    store = _cached(root, cache)
-    _everything(store, ids["exp"])
-    store.close()
+    expected = _warmed(root, cache, ids["exp"])
+    during: list[bool] = []
+    loads = marshal.loads
+
+    def spy(data: bytes) -> Any:
+        during.append(gc.isenabled())
+        return loads(data)
+
+    monkeypatch.setattr(marshal, "loads", spy)
     was = gc.isenabled()
     try:
         (gc.enable if collecting else gc.disable)()
         assert _everything(_cached(root, cache), ids["exp"]) == expected
+        assert during and not any(during)  # off while a shard loads
         assert gc.isenabled() is collecting
         for f in cache.rglob("*.marshal"):
             f.write_bytes(b"\x00garbage")
